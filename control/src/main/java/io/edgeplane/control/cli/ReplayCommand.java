@@ -1,0 +1,102 @@
+package io.edgeplane.control.cli;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.control.replay.PcapFiles;
+import io.edgeplane.control.replay.Replay;
+import io.edgeplane.control.replay.ReplayResult;
+import io.edgeplane.control.replay.TraceFileException;
+import io.edgeplane.port.PreloadedTrace;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "replay", description = "Replay a pcap trace through a configuration.")
+public final class ReplayCommand implements Callable<Integer>
+{
+    @Option(names = "--config", required = true, description = "JSON config file")
+    Path config;
+
+    @Option(names = "--in", required = true, description = "input trace (pcap or pcapng, Ethernet)")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "output directory")
+    Path out;
+
+    @Option(names = "--in-port", description = "port the frames arrive on (default: the first port)")
+    String inPort;
+
+    @Option(names = "--trace", defaultValue = "0", description = "trace the first N packets into trace.txt")
+    int trace;
+
+    @Override
+    public Integer call()
+    {
+        final ReplayResult result = replay(config, in, out, inPort, trace);
+        printSummary(System.out, result, false);
+        return 0;
+    }
+
+    static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace)
+    {
+        if (trace < 0)
+        {
+            throw new Main.UserError("--trace must be >= 0");
+        }
+        final DataplaneConfig dataplaneConfig;
+        try
+        {
+            dataplaneConfig = ConfigLoader.load(config);
+        }
+        catch (final ConfigException ex)
+        {
+            throw new Main.UserError(ex.getMessage());
+        }
+        final int port = inPort == null ? 0 : dataplaneConfig.portIndex(inPort);
+        if (port < 0)
+        {
+            throw new Main.UserError("--in-port: unknown port " + inPort);
+        }
+        try
+        {
+            final PreloadedTrace preloaded = PcapFiles.read(in);
+            return Replay.run(dataplaneConfig, preloaded, port, trace, out);
+        }
+        catch (final TraceFileException ex)
+        {
+            throw new Main.UserError(ex.getMessage());
+        }
+    }
+
+    static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace)
+    {
+        out.printf("replayed %d packets in %.1f ms%n", result.packets(), result.elapsedNanos() / 1e6);
+        out.println("packets out per port:");
+        result.counters().ports.forEach((name, counters) ->
+            out.printf("  %-10s rx %6d  tx %6d%n", name, counters.get("rx-packets"), counters.get("tx-packets")));
+        if (result.counters().drops.isEmpty())
+        {
+            out.println("drops: none");
+        }
+        else
+        {
+            out.println("drops by reason:");
+            result.counters().drops.forEach((reason, count) -> out.printf("  %-24s %6d%n", reason, count));
+        }
+        if (withTrace && !result.trace().isEmpty())
+        {
+            out.println("trace:");
+            out.print(result.trace().indent(2));
+        }
+        out.println("files:");
+        for (final Map.Entry<String, Path> file : result.files().entrySet())
+        {
+            out.printf("  %-10s %s%n", file.getKey(), file.getValue());
+        }
+    }
+}

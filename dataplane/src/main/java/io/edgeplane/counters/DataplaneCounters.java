@@ -1,0 +1,151 @@
+package io.edgeplane.counters;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.agrona.concurrent.status.CountersReader.METADATA_LENGTH;
+import static org.agrona.concurrent.status.CountersReader.COUNTER_LENGTH;
+
+/**
+ * All counters of one dataplane instance, in an Agrona {@link CountersManager}: per port rx/tx packets and bytes,
+ * per stage packets, per drop reason. The worker is the single writer of every value (release stores, so a reader
+ * on another thread sees whole values); the control plane only reads.
+ * Ids are allocated in a fixed order, so the same config always yields the same ids.
+ */
+public final class DataplaneCounters
+{
+    public static final int TYPE_PORT = 1;
+    public static final int TYPE_STAGE = 2;
+    public static final int TYPE_DROP = 3;
+
+    private final CountersManager manager;
+    private final AtomicCounter[] dropCounters = new AtomicCounter[DropReason.maxId() + 1];
+    private final AtomicCounter[] portRxPackets;
+    private final AtomicCounter[] portRxBytes;
+    private final AtomicCounter[] portTxPackets;
+    private final AtomicCounter[] portTxBytes;
+    private final Map<String, AtomicCounter> stageCounters = new LinkedHashMap<>();
+    private final String[] portNames;
+
+    public DataplaneCounters(final String[] portNames, final String[] stageNames)
+    {
+        final int total = DropReason.values().length + portNames.length * 4 + stageNames.length + 8;
+        this.manager = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(total * METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(total * COUNTER_LENGTH)));
+        this.portNames = portNames.clone();
+        portRxPackets = new AtomicCounter[portNames.length];
+        portRxBytes = new AtomicCounter[portNames.length];
+        portTxPackets = new AtomicCounter[portNames.length];
+        portTxBytes = new AtomicCounter[portNames.length];
+        for (int i = 0; i < portNames.length; i++)
+        {
+            portRxPackets[i] = manager.newCounter("port " + portNames[i] + " rx-packets", TYPE_PORT);
+            portRxBytes[i] = manager.newCounter("port " + portNames[i] + " rx-bytes", TYPE_PORT);
+            portTxPackets[i] = manager.newCounter("port " + portNames[i] + " tx-packets", TYPE_PORT);
+            portTxBytes[i] = manager.newCounter("port " + portNames[i] + " tx-bytes", TYPE_PORT);
+        }
+        for (final String stage : stageNames)
+        {
+            stageCounters.put(stage, manager.newCounter("stage " + stage + " packets", TYPE_STAGE));
+        }
+        for (final DropReason reason : DropReason.values())
+        {
+            dropCounters[reason.id()] = manager.newCounter("drop " + reason.label(), TYPE_DROP);
+        }
+    }
+
+    public AtomicCounter drop(final DropReason reason)
+    {
+        return dropCounters[reason.id()];
+    }
+
+    public AtomicCounter dropById(final int reasonId)
+    {
+        return dropCounters[reasonId];
+    }
+
+    public AtomicCounter stage(final String name)
+    {
+        final AtomicCounter counter = stageCounters.get(name);
+        if (counter == null)
+        {
+            throw new IllegalArgumentException("no counter for stage " + name);
+        }
+        return counter;
+    }
+
+    public AtomicCounter rxPackets(final int port)
+    {
+        return portRxPackets[port];
+    }
+
+    public AtomicCounter rxBytes(final int port)
+    {
+        return portRxBytes[port];
+    }
+
+    public AtomicCounter txPackets(final int port)
+    {
+        return portTxPackets[port];
+    }
+
+    public AtomicCounter txBytes(final int port)
+    {
+        return portTxBytes[port];
+    }
+
+    public CountersManager manager()
+    {
+        return manager;
+    }
+
+    /** A readable copy for reports and the API: ports, stages and drops (non-zero drops only), in id order. */
+    public Snapshot snapshot()
+    {
+        final Snapshot snapshot = new Snapshot();
+        for (int i = 0; i < portNames.length; i++)
+        {
+            final Map<String, Long> port = new LinkedHashMap<>();
+            port.put("rx-packets", portRxPackets[i].get());
+            port.put("rx-bytes", portRxBytes[i].get());
+            port.put("tx-packets", portTxPackets[i].get());
+            port.put("tx-bytes", portTxBytes[i].get());
+            snapshot.ports.put(portNames[i], port);
+        }
+        stageCounters.forEach((name, counter) -> snapshot.stages.put(name, counter.get()));
+        for (final DropReason reason : DropReason.values())
+        {
+            final long value = dropCounters[reason.id()].get();
+            if (value != 0)
+            {
+                snapshot.drops.put(reason.label(), value);
+            }
+        }
+        return snapshot;
+    }
+
+    /** Plain data for JSON and text output. */
+    public static final class Snapshot
+    {
+        public final Map<String, Map<String, Long>> ports = new LinkedHashMap<>();
+        public final Map<String, Long> stages = new LinkedHashMap<>();
+        public final Map<String, Long> drops = new LinkedHashMap<>();
+
+        public long drop(final DropReason reason)
+        {
+            return drops.getOrDefault(reason.label(), 0L);
+        }
+
+        public long txPackets(final String port)
+        {
+            final Map<String, Long> counters = ports.get(port);
+            return counters == null ? 0 : counters.get("tx-packets");
+        }
+    }
+}

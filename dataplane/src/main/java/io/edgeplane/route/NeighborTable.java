@@ -1,0 +1,94 @@
+package io.edgeplane.route;
+
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * IPv4 address to MAC, per port: static entries from the config and entries learned from ARP. Keyed by
+ * {@code port << 32 | ip} in a primitive open-addressing map, so a lookup neither allocates nor boxes.
+ * Owned by the worker thread; the control plane changes it through commands the worker drains.
+ */
+public final class NeighborTable
+{
+    public static final long NO_MAC = -1L;
+
+    private final Long2LongHashMap macs = new Long2LongHashMap(1024, 0.6f, NO_MAC);
+    private final Long2LongHashMap staticEntries = new Long2LongHashMap(64, 0.6f, NO_MAC);
+    private final int capacity;
+
+    public NeighborTable(final int capacity)
+    {
+        this.capacity = capacity;
+    }
+
+    private static long key(final int port, final int ip)
+    {
+        return ((long)port << 32) | (ip & 0xFFFF_FFFFL);
+    }
+
+    /** @return the MAC, or {@link #NO_MAC}. */
+    public long lookup(final int port, final int ip)
+    {
+        return macs.get(key(port, ip));
+    }
+
+    public void addStatic(final int port, final int ip, final long mac)
+    {
+        staticEntries.put(key(port, ip), mac);
+        macs.put(key(port, ip), mac);
+    }
+
+    /**
+     * Learn a dynamic entry; a static entry always wins, and a full table refuses new addresses.
+     *
+     * @return true when the entry is now present with that MAC.
+     */
+    public boolean learn(final int port, final int ip, final long mac)
+    {
+        final long key = key(port, ip);
+        if (staticEntries.containsKey(key))
+        {
+            return staticEntries.get(key) == mac;
+        }
+        if (!macs.containsKey(key) && macs.size() >= capacity)
+        {
+            return false;
+        }
+        macs.put(key, mac);
+        return true;
+    }
+
+    /** @return true when an entry was removed. */
+    public boolean remove(final int port, final int ip)
+    {
+        final long key = key(port, ip);
+        staticEntries.remove(key);
+        return macs.remove(key) != NO_MAC;
+    }
+
+    public boolean isStatic(final int port, final int ip)
+    {
+        return staticEntries.containsKey(key(port, ip));
+    }
+
+    public int size()
+    {
+        return macs.size();
+    }
+
+    /** Visit every entry (control plane listing, off the hot path). */
+    public void forEach(final EntryConsumer consumer)
+    {
+        final Long2LongHashMap.KeyIterator keys = macs.keySet().iterator();
+        while (keys.hasNext())
+        {
+            final long key = keys.nextValue();
+            consumer.accept((int)(key >>> 32), (int)key, macs.get(key), staticEntries.containsKey(key));
+        }
+    }
+
+    @FunctionalInterface
+    public interface EntryConsumer
+    {
+        void accept(int port, int ip, long mac, boolean isStatic);
+    }
+}

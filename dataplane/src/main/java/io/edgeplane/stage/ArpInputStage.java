@@ -1,0 +1,105 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.counters.DropReason;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.ArpFlyweight;
+import io.edgeplane.proto.EthernetFlyweight;
+import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.route.NeighborTable;
+import io.edgeplane.trace.PacketTracer;
+
+/**
+ * ARP (RFC 826): answers requests for the receiving port's own address by turning the request into the reply in
+ * place, and learns the sender's MAC (from requests addressed to us, and from any ARP whose sender is already a
+ * known neighbor, as Linux does) into the neighbor table. Replies are consumed after learning.
+ */
+public final class ArpInputStage extends Stage
+{
+    private final PortTable ports;
+    private final NeighborTable neighbors;
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final ArpFlyweight arp = new ArpFlyweight();
+
+    public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final PortTable ports, final NeighborTable neighbors)
+    {
+        super(StageId.ARP_INPUT, pool, counters, tracer);
+        this.ports = ports;
+        this.neighbors = neighbors;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int h = batch.handle(i);
+            final int l3 = pool.l3Offset(h);
+            if (pool.frameOffset(h) + pool.frameLength(h) - l3 < ArpFlyweight.LENGTH)
+            {
+                drop(h, DropReason.ARP_TRUNCATED);
+                trace(h, 0, 0, 0, 0);
+                continue;
+            }
+            arp.wrap(buffer, l3);
+            final int op = arp.operation();
+            if (arp.hardwareType() != ArpFlyweight.HTYPE_ETHERNET || arp.protocolType() != EthernetFlyweight.TYPE_IPV4 ||
+                arp.hardwareLength() != 6 || arp.protocolLength() != 4 ||
+                op != ArpFlyweight.OP_REQUEST && op != ArpFlyweight.OP_REPLY)
+            {
+                drop(h, DropReason.ARP_MALFORMED);
+                trace(h, 0, 0, 0, 0);
+                continue;
+            }
+            final int port = pool.inPort(h);
+            final int senderIp = arp.senderIp();
+            final int targetIp = arp.targetIp();
+            final long senderMac = arp.senderMac();
+            final boolean forUs = targetIp == ports.address(port);
+            final boolean senderValid = senderIp != 0 && ports.onLink(port, senderIp) &&
+                !EthernetFlyweight.isMulticast(senderMac);
+            if (senderValid && (forUs || neighbors.lookup(port, senderIp) != NeighborTable.NO_MAC))
+            {
+                neighbors.learn(port, senderIp, senderMac);
+            }
+            if (op == ArpFlyweight.OP_REQUEST)
+            {
+                if (forUs && !EthernetFlyweight.isMulticast(senderMac))
+                {
+                    final long ourMac = ports.mac(port);
+                    arp.operation(ArpFlyweight.OP_REPLY)
+                        .targetMac(senderMac).targetIp(senderIp)
+                        .senderMac(ourMac).senderIp(targetIp);
+                    ethernet.wrap(buffer, pool.frameOffset(h)).destination(senderMac).source(ourMac);
+                    pool.outPort(h, port);
+                    pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN);
+                    pool.next(h, StageId.INTERFACE_OUTPUT);
+                }
+                else
+                {
+                    drop(h, DropReason.ARP_NOT_FOR_US);
+                }
+            }
+            else
+            {
+                drop(h, DropReason.ARP_REPLY_CONSUMED);
+            }
+            trace(h, op, senderIp, targetIp, 0);
+        }
+    }
+
+    @Override
+    public void formatTrace(final int op, final int senderIp, final int targetIp, final int d, final StringBuilder out)
+    {
+        if (op == 0)
+        {
+            return;
+        }
+        out.append(op == ArpFlyweight.OP_REQUEST ? "request who-has " : "reply ");
+        Ipv4Address.append(out, targetIp).append(" tell ");
+        Ipv4Address.append(out, senderIp);
+    }
+}

@@ -1,0 +1,62 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.port.TxSink;
+import io.edgeplane.trace.PacketTracer;
+
+/** Hands frames to the port's transmit sink, counts packets and bytes per port once per vector, frees the slots. */
+public final class InterfaceOutputStage extends Stage
+{
+    private final DataplaneCounters counters;
+    private final long[] packets;
+    private final long[] bytes;
+    private TxSink sink;
+
+    public InterfaceOutputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final int portCount, final TxSink sink)
+    {
+        super(StageId.INTERFACE_OUTPUT, pool, counters, tracer);
+        this.counters = counters;
+        this.packets = new long[portCount];
+        this.bytes = new long[portCount];
+        this.sink = sink;
+    }
+
+    public void sink(final TxSink sink)
+    {
+        this.sink = sink;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int h = batch.handle(i);
+            final int port = pool.outPort(h);
+            packets[port]++;
+            bytes[port] += pool.frameLength(h);
+            trace(h, port, pool.frameLength(h), 0, 0);
+            sink.transmit(port, pool, h);
+            pool.free(h);
+        }
+        for (int port = 0; port < packets.length; port++)
+        {
+            if (packets[port] != 0)
+            {
+                counters.txPackets(port).getAndAddRelease(packets[port]);
+                counters.txBytes(port).getAndAddRelease(bytes[port]);
+                packets[port] = 0;
+                bytes[port] = 0;
+            }
+        }
+    }
+
+    @Override
+    public void formatTrace(final int port, final int length, final int c, final int d, final StringBuilder out)
+    {
+        out.append("tx port ").append(port).append(" len ").append(length);
+    }
+}

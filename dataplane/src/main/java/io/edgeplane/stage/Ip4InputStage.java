@@ -1,0 +1,173 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.counters.DropReason;
+import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.proto.TcpFlyweight;
+import io.edgeplane.proto.UdpFlyweight;
+import io.edgeplane.trace.PacketTracer;
+
+/**
+ * IPv4 validation in the order Linux's {@code ip_rcv_core} checks: enough bytes for a header, version, IHL,
+ * header within the frame, header checksum, total length against the frame and the header (then Ethernet padding
+ * is trimmed); then martian addresses ({@code ip_route_input_slow}) and L4 header sanity for the first fragment.
+ * Computes the flow hash for later stages.
+ */
+public final class Ip4InputStage extends Stage
+{
+    private final Ipv4Flyweight ip = new Ipv4Flyweight();
+    private final UdpFlyweight udp = new UdpFlyweight();
+    private final TcpFlyweight tcp = new TcpFlyweight();
+    private final int flowHashSeed;
+
+    public Ip4InputStage(
+        final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final int flowHashSeed)
+    {
+        super(StageId.IP4_INPUT, pool, counters, tracer);
+        this.flowHashSeed = flowHashSeed;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int h = batch.handle(i);
+            final DropReason reason = validate(h);
+            if (reason != null)
+            {
+                drop(h, reason);
+                trace(h, 0, 0, 0, 0);
+            }
+            else
+            {
+                pool.next(h, StageId.IP4_LOOKUP);
+                if (tracer.armed())
+                {
+                    tracer.onIpv4(pool, h, ip.source(), ip.destination());
+                }
+                trace(h, ip.source(), ip.destination(), ip.protocol() << 8 | ip.ttl(), ip.totalLength());
+            }
+        }
+    }
+
+    private DropReason validate(final int h)
+    {
+        final int l3 = pool.l3Offset(h);
+        final int available = pool.frameOffset(h) + pool.frameLength(h) - l3;
+        if (available < Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            return DropReason.IP4_TOO_SHORT;
+        }
+        ip.wrap(buffer, l3);
+        if (ip.version() != 4)
+        {
+            return DropReason.IP4_BAD_VERSION;
+        }
+        if (ip.ihl() < 5)
+        {
+            return DropReason.IP4_BAD_IHL;
+        }
+        final int headerLength = ip.headerLength();
+        if (headerLength > available)
+        {
+            return DropReason.IP4_HEADER_TRUNCATED;
+        }
+        if (!ip.headerChecksumValid())
+        {
+            return DropReason.IP4_BAD_CHECKSUM;
+        }
+        final int totalLength = ip.totalLength();
+        if (totalLength > available)
+        {
+            return DropReason.IP4_LENGTH_TOO_BIG;
+        }
+        if (totalLength < headerLength)
+        {
+            return DropReason.IP4_LENGTH_TOO_SMALL;
+        }
+        pool.frameLength(h, l3 - pool.frameOffset(h) + totalLength);
+
+        final int source = ip.source();
+        final int sourceHigh = source >>> 24;
+        if (sourceHigh == 0 || sourceHigh == 127 || (source & 0xF000_0000) == 0xE000_0000 || source == -1)
+        {
+            return DropReason.IP4_SOURCE_MARTIAN;
+        }
+        final int destination = ip.destination();
+        final int destinationHigh = destination >>> 24;
+        if (destinationHigh == 0 || destinationHigh == 127)
+        {
+            return DropReason.IP4_DESTINATION_MARTIAN;
+        }
+        if ((destination & 0xF000_0000) == 0xE000_0000 || destination == -1)
+        {
+            return DropReason.IP4_DESTINATION_MULTICAST;
+        }
+
+        final int protocol = ip.protocol();
+        int ports = 0;
+        if (!ip.isNonFirstFragment())
+        {
+            final int l4 = l3 + headerLength;
+            final int payload = totalLength - headerLength;
+            final boolean fragmented = ip.isFragment();
+            if (protocol == Ipv4Flyweight.PROTOCOL_UDP)
+            {
+                if (payload < UdpFlyweight.HEADER_LENGTH)
+                {
+                    return DropReason.UDP_TRUNCATED;
+                }
+                udp.wrap(buffer, l4);
+                final int udpLength = udp.length();
+                if (udpLength < UdpFlyweight.HEADER_LENGTH || !fragmented && udpLength > payload)
+                {
+                    return DropReason.UDP_BAD_LENGTH;
+                }
+                if (!fragmented)
+                {
+                    ports = udp.sourcePort() << 16 | udp.destinationPort();
+                }
+            }
+            else if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+            {
+                if (payload < TcpFlyweight.MIN_HEADER_LENGTH)
+                {
+                    return DropReason.TCP_TRUNCATED;
+                }
+                tcp.wrap(buffer, l4);
+                final int dataOffset = tcp.dataOffset();
+                if (dataOffset < 5 || dataOffset << 2 > payload)
+                {
+                    return DropReason.TCP_BAD_OFFSET;
+                }
+                if (!fragmented)
+                {
+                    ports = tcp.sourcePort() << 16 | tcp.destinationPort();
+                }
+            }
+            else if (protocol == Ipv4Flyweight.PROTOCOL_ICMP && payload < 8)
+            {
+                return DropReason.ICMP_TRUNCATED;
+            }
+        }
+        pool.flowHash(h, FlowHash.hash(flowHashSeed, source, destination, protocol, ports));
+        return null;
+    }
+
+    @Override
+    public void formatTrace(final int source, final int destination, final int protoTtl, final int length,
+        final StringBuilder out)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+        Ipv4Address.append(out, source).append(" -> ");
+        Ipv4Address.append(out, destination).append(" proto ").append(protoTtl >>> 8)
+            .append(" ttl ").append(protoTtl & 0xFF).append(" len ").append(length);
+    }
+}
