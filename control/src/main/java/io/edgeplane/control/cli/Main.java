@@ -22,7 +22,14 @@ public final class Main implements Runnable
 
     public static int execute(final String... args)
     {
+        return execute(new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Run with errors going to {@code err}: tests read the one-line messages from there. */
+    public static int execute(final java.io.PrintWriter err, final String... args)
+    {
         final CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->
         {
             if (ex instanceof UserError)

@@ -1,0 +1,114 @@
+package io.edgeplane.control.cli;
+
+import io.edgeplane.control.replay.DemoTrace;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Broken inputs end as one clear error line and a non-zero exit, never a stack trace. */
+class ReplayErrorsTest
+{
+    @TempDir
+    Path tmp;
+    private Path config;
+    private byte[] validTrace;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        config = tmp.resolve("config.json");
+        Files.copy(Path.of(System.getProperty("edgeplane.root", "..")).resolve("pcaps/demo/config.json"), config);
+        final Path trace = tmp.resolve("valid.pcap");
+        DemoTrace.write(trace);
+        validTrace = Files.readAllBytes(trace);
+    }
+
+    private String runExpectingFailure(final Path in, final Path configFile)
+    {
+        final StringWriter err = new StringWriter();
+        final int code = Main.execute(new PrintWriter(err, true), "replay", "--config", configFile.toString(),
+            "--in", in.toString(), "--out", tmp.resolve("out").toString());
+        final String text = err.toString().strip();
+        assertNotEquals(0, code, "exit code");
+        assertEquals(1, text.lines().count(), "one line: " + text);
+        assertTrue(text.startsWith("edgeplane: error: "), text);
+        assertFalse(text.contains("Exception"), text);
+        return text;
+    }
+
+    private Path write(final String name, final byte[] bytes) throws Exception
+    {
+        final Path path = tmp.resolve(name);
+        Files.write(path, bytes);
+        return path;
+    }
+
+    @Test
+    void shouldRejectBadMagic() throws Exception
+    {
+        final byte[] bytes = validTrace.clone();
+        bytes[0] = 0x12;
+        bytes[1] = 0x34;
+        assertTrue(runExpectingFailure(write("magic.pcap", bytes), config).contains("not a readable pcap"));
+    }
+
+    @Test
+    void shouldRejectTruncatedRecord() throws Exception
+    {
+        final String error = runExpectingFailure(write("cut.pcap", Arrays.copyOf(validTrace, validTrace.length - 7)),
+            config);
+        assertTrue(error.contains("bad record 22"), error);
+    }
+
+    @Test
+    void shouldRejectAbsurdCaplen() throws Exception
+    {
+        final byte[] bytes = validTrace.clone();
+        // First record header starts after the 24-byte global header: ts_sec, ts_usec, incl_len, orig_len.
+        ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(24 + 8, 0x7FFF_FFF0);
+        final String error = runExpectingFailure(write("caplen.pcap", bytes), config);
+        assertTrue(error.contains("bad record 1"), error);
+    }
+
+    @Test
+    void shouldRejectUnsupportedLinkType() throws Exception
+    {
+        final byte[] bytes = validTrace.clone();
+        ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).putInt(20, 105);
+        assertTrue(runExpectingFailure(write("wifi.pcap", bytes), config).contains("unsupported link type"));
+    }
+
+    @Test
+    void shouldRejectMissingTraceAndConfig() throws Exception
+    {
+        assertTrue(runExpectingFailure(tmp.resolve("nope.pcap"), config).contains("no such file"));
+        final Path trace = write("ok.pcap", validTrace);
+        assertTrue(runExpectingFailure(trace, tmp.resolve("nope.json")).contains("no such file"));
+        final Path badConfig = write("bad.json", "{ \"ports\": [ { \"name\": \"Port1\" } ] }".getBytes());
+        assertTrue(runExpectingFailure(trace, badConfig).contains("ports[0].mac: missing"));
+    }
+
+    @Test
+    void shouldRejectUnknownInPort() throws Exception
+    {
+        final StringWriter err = new StringWriter();
+        final int code = Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(),
+            "--in", write("ok.pcap", validTrace).toString(), "--out", tmp.resolve("out").toString(),
+            "--in-port", "Port9");
+        assertNotEquals(0, code);
+        assertEquals("edgeplane: error: --in-port: unknown port Port9", err.toString().strip());
+    }
+}

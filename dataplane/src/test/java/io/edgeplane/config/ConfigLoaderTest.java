@@ -1,0 +1,49 @@
+package io.edgeplane.config;
+
+import io.edgeplane.testing.Harness;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ConfigLoaderTest
+{
+    private static final String PORT = "{ \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\" }";
+
+    @Test
+    void shouldLoadTheHarnessConfig() throws ConfigException
+    {
+        final DataplaneConfig config = ConfigLoader.parse(Harness.CONFIG);
+        assertEquals(3, config.ports().size());
+        assertEquals(1400, config.ports().get(2).mtu());
+        assertEquals(0x0A030001, config.ports().get(2).address());
+        assertEquals(2, config.neighbors().size());
+        assertEquals(2, config.portIndex("Port3"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{ \"ports\": [] }                                                          | ports: must be a non-empty array",
+        "[1, 2]                                                                     | top level must be a JSON object",
+        "{ \"ports\": [ PORT ], \"colour\": 1 }                                     | colour: unknown field",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/33\" } ] } | ports[0].ipv4: prefix length 33 not in 0..32",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"300.1.0.1/24\" } ] } | ports[0].ipv4: not an IPv4 address: 300.1.0.1 (octet 300 > 255)",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"01:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\" } ] } | ports[0].mac: must be a unicast, non-zero MAC",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\", \"mtu\": 20 } ] } | ports[0].mtu: 20 not in 68..9216",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.0/24\" } ] } | ports[0].ipv4: 10.1.0.0/24 is the network or broadcast address",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\", \"mtu\": \"big\" } ] } | ports[0].mtu: must be an integer",
+        "{ \"ports\": [ PORT, PORT ] }                                               | ports[1].name: duplicate port name Port1",
+        "{ \"ports\": [ PORT ], \"neighbors\": [ { \"interface\": \"Port9\", \"ip\": \"10.1.0.2\", \"mac\": \"02:00:00:00:00:02\" } ] } | neighbors[0].interface: unknown interface Port9",
+        "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.1/16\", \"nextHop\": \"10.1.0.2\" } ] } | routes[0].prefix: host bits set in 10.9.0.1/16 (did you mean 10.9.0.0/16?)",
+        "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.2\", \"metric\": -1 } ] } | routes[0].metric: -1 not in 1..9999",
+        "{ \"ports\": [ PORT ]                                                   | not valid JSON",
+    })
+    void shouldRejectWithFieldAndReason(final String json, final String expected)
+    {
+        final ConfigException ex = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(json.replace("PORT", PORT)));
+        assertEquals(true, ex.getMessage().startsWith(expected.trim()), ex.getMessage());
+    }
+}
