@@ -232,6 +232,24 @@ public final class ConfigLoader
         final int[] prefix = parsePrefix(prefixText, path + ".prefix");
         final int nextHop = node.has("nextHop") ? parseAddress(requiredText(node, path, "nextHop"), path + ".nextHop") : 0;
         final int metric = optionalInt(node, path, "metric", 100, MIN_METRIC, MAX_METRIC);
+        for (final PortConfig p : ports)
+        {
+            if (p.name().equals(port) && nextHop != 0)
+            {
+                final int mask = Ipv4Address.mask(p.prefixLength());
+                if ((nextHop & mask) != (p.address() & mask))
+                {
+                    throw new ConfigException(path + ".nextHop: " + Ipv4Address.format(nextHop) +
+                        " is not reachable through " + port + " (" + Ipv4Address.format(p.address()) + "/" +
+                        p.prefixLength() + ")");
+                }
+                if (nextHop == p.address())
+                {
+                    throw new ConfigException(path + ".nextHop: " + Ipv4Address.format(nextHop) +
+                        " is the gateway's own address");
+                }
+            }
+        }
         return new RouteConfig(port, prefix[0], prefix[1], nextHop, metric);
     }
 

@@ -9,10 +9,17 @@ import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.port.TxSink;
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.RouteConfig;
 import io.edgeplane.route.NeighborTable;
+import io.edgeplane.route.RouteException;
+import io.edgeplane.route.RoutingTable;
 import io.edgeplane.trace.PacketTracer;
 import io.edgeplane.trace.TraceFormatter;
 import org.agrona.DirectBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One worker's dataplane: pool, tables, stages and the pipeline, assembled from a config. Ports call
@@ -24,10 +31,15 @@ public final class Dataplane
     public static final int DEFAULT_POOL_SLOTS = 4096;
     public static final int NEIGHBOR_CAPACITY = 65536;
     public static final int TRACE_CAPACITY = 1 << 16;
+    public static final int MAX_ROUTES = 2_000_000;
+    public static final int MAX_TBL8_BLOCKS = 1 << 16;
+    public static final int ICMP_ERRORS_PER_SECOND = 1000;
+    public static final int ICMP_ERROR_BURST = 50;
 
     private final PacketPool pool;
     private final PortTable ports;
     private final NeighborTable neighbors;
+    private final RoutingTable routes;
     private final DataplaneCounters counters;
     private final PacketTracer tracer;
     private final Pipeline pipeline;
@@ -35,10 +47,24 @@ public final class Dataplane
     private final ErrorDropStage errorDrop;
     private final PacketBatch rx = new PacketBatch();
 
+    /** A single-worker dataplane with its own port and routing tables. */
     public Dataplane(final DataplaneConfig config, final PacketPool pool, final TxSink txSink, final DropSink dropSink)
+        throws ConfigException
+    {
+        this(config, pool, new PortTable(config.ports()), null, txSink, dropSink);
+    }
+
+    /**
+     * A worker sharing port and routing tables with others (and with the control plane).
+     *
+     * @param routes the routing table, or null to build one from the config's routes.
+     */
+    public Dataplane(final DataplaneConfig config, final PacketPool pool, final PortTable ports,
+        final RoutingTable routes, final TxSink txSink, final DropSink dropSink) throws ConfigException
     {
         this.pool = pool;
-        this.ports = new PortTable(config.ports());
+        this.ports = ports;
+        this.routes = routes != null ? routes : routingTable(config, ports);
         this.neighbors = new NeighborTable(NEIGHBOR_CAPACITY);
         for (final NeighborConfig neighbor : config.neighbors())
         {
@@ -46,18 +72,41 @@ public final class Dataplane
         }
         this.counters = new DataplaneCounters(ports.names(), StageId.names());
         this.tracer = new PacketTracer(TRACE_CAPACITY);
-        this.output = new InterfaceOutputStage(pool, counters, tracer, ports.count(), txSink);
+        this.output = new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink);
         this.errorDrop = new ErrorDropStage(pool, counters, tracer, dropSink);
+        final Ip4RewriteStage rewrite = new Ip4RewriteStage(pool, counters, tracer, ports, neighbors);
         this.pipeline = new Pipeline(pool, counters,
             new EthernetInputStage(pool, counters, tracer, ports),
             new ArpInputStage(pool, counters, tracer, ports, neighbors),
             new Ip4InputStage(pool, counters, tracer, config.flowHashSeed()),
             new Ip4LocalStage(pool, counters, tracer),
-            new Ip4LookupStage(pool, counters, tracer, ports),
-            new Ip4RewriteStage(pool, counters, tracer, ports, neighbors),
-            new IcmpErrorPlaceholder(pool, counters, tracer),
+            new Ip4LookupStage(pool, counters, tracer, this.routes, ports),
+            rewrite,
+            new IcmpErrorStage(pool, counters, tracer, ports, errorDrop, ICMP_ERRORS_PER_SECOND, ICMP_ERROR_BURST),
             output,
             errorDrop);
+        rewrite.pipeline(pipeline);
+    }
+
+    /** The routing table for a config: connected routes from the ports plus the config's routes. */
+    public static RoutingTable routingTable(final DataplaneConfig config, final PortTable ports)
+        throws ConfigException
+    {
+        final RoutingTable table = new RoutingTable(ports, MAX_ROUTES, MAX_TBL8_BLOCKS);
+        final List<Integer> portIndexes = new ArrayList<>();
+        for (final RouteConfig route : config.routes())
+        {
+            portIndexes.add(ports.indexOf(route.interfaceName()));
+        }
+        try
+        {
+            table.addAll(config.routes(), portIndexes);
+        }
+        catch (final RouteException ex)
+        {
+            throw new ConfigException("routes: " + ex.getMessage());
+        }
+        return table;
     }
 
     /**
@@ -123,6 +172,11 @@ public final class Dataplane
     public PortTable ports()
     {
         return ports;
+    }
+
+    public RoutingTable routes()
+    {
+        return routes;
     }
 
     public NeighborTable neighbors()

@@ -27,6 +27,16 @@ public final class ErrorDropStage extends Stage
         this.sink = sink;
     }
 
+    /**
+     * Count and report a packet as dropped under {@code reason} without freeing it: a stage that reuses the buffer
+     * (an ICMP error built in place) calls this so the original still shows up in counters and drops.pcap.
+     */
+    public void record(final int h, final DropReason reason)
+    {
+        counters.drop(reason).incrementRelease();
+        sink.dropped(pool, h, reason);
+    }
+
     @Override
     protected void process(final PacketBatch batch)
     {

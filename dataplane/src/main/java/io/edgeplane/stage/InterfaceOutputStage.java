@@ -10,17 +10,19 @@ import io.edgeplane.trace.PacketTracer;
 public final class InterfaceOutputStage extends Stage
 {
     private final DataplaneCounters counters;
+    private final String[] portNames;
     private final long[] packets;
     private final long[] bytes;
     private TxSink sink;
 
     public InterfaceOutputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
-        final int portCount, final TxSink sink)
+        final String[] portNames, final TxSink sink)
     {
         super(StageId.INTERFACE_OUTPUT, pool, counters, tracer);
         this.counters = counters;
-        this.packets = new long[portCount];
-        this.bytes = new long[portCount];
+        this.portNames = portNames.clone();
+        this.packets = new long[portNames.length];
+        this.bytes = new long[portNames.length];
         this.sink = sink;
     }
 
@@ -57,6 +59,6 @@ public final class InterfaceOutputStage extends Stage
     @Override
     public void formatTrace(final int port, final int length, final int c, final int d, final StringBuilder out)
     {
-        out.append("tx port ").append(port).append(" len ").append(length);
+        out.append("tx ").append(portNames[port]).append(" len ").append(length);
     }
 }

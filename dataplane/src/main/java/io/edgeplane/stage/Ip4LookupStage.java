@@ -7,67 +7,87 @@ import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.route.FibTables;
+import io.edgeplane.route.RoutingTable;
 import io.edgeplane.trace.PacketTracer;
 
 /**
- * Decides where an IPv4 packet goes: to the gateway itself (ip4-local), or out of the port whose connected subnet
- * holds the destination. (The routing issue replaces the connected-subnet scan with the compiled FIB.)
+ * Longest-prefix match in the compiled FIB (read once per vector, so a concurrent route change is seen whole at
+ * the next vector), then: the gateway's own addresses go to ip4-local, directed broadcasts are dropped, and
+ * forwarded packets get their egress port and next hop from the group member their flow hash picks (ECMP).
+ * No route: an ICMP net unreachable is generated for the source.
  */
 public final class Ip4LookupStage extends Stage
 {
+    private final RoutingTable routes;
     private final PortTable ports;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
 
-    public Ip4LookupStage(
-        final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final PortTable ports)
+    public Ip4LookupStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final RoutingTable routes, final PortTable ports)
     {
         super(StageId.IP4_LOOKUP, pool, counters, tracer);
+        this.routes = routes;
         this.ports = ports;
     }
 
     @Override
     protected void process(final PacketBatch batch)
     {
+        final FibTables fib = routes.tables();
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int h = batch.handle(i);
             ip.wrap(buffer, pool.l3Offset(h));
             final int destination = ip.destination();
-            if (ports.ownerOf(destination) >= 0)
+            final int group = fib.lookup(destination);
+            if (group == FibTables.NO_ROUTE)
             {
-                pool.next(h, StageId.IP4_LOCAL);
-            }
-            else if (ports.isSubnetBroadcast(destination))
-            {
-                drop(h, DropReason.IP4_DESTINATION_MULTICAST);
+                pool.dropReason(h, DropReason.IP4_NO_ROUTE.id());
+                pool.next(h, StageId.ICMP_ERROR);
             }
             else
             {
-                final int port = ports.connectedPortFor(destination);
-                if (port < 0 || !ports.adminUp(port))
+                final int kind = fib.kind(group);
+                if (kind == FibTables.KIND_LOCAL)
                 {
-                    drop(h, DropReason.IP4_NO_ROUTE);
+                    pool.next(h, StageId.IP4_LOCAL);
+                }
+                else if (kind == FibTables.KIND_BROADCAST)
+                {
+                    drop(h, DropReason.IP4_DESTINATION_MULTICAST);
                 }
                 else
                 {
-                    pool.outPort(h, port);
-                    pool.nextHopAddress(h, destination);
+                    final int member = fib.member(group, pool.flowHash(h));
+                    final int gateway = fib.memberGateway(member);
+                    pool.outPort(h, fib.memberPort(member));
+                    pool.nextHopAddress(h, gateway == 0 ? destination : gateway);
                     pool.next(h, StageId.IP4_REWRITE);
                 }
             }
-            trace(h, destination, pool.outPort(h), pool.nextHopAddress(h), 0);
+            trace(h, destination, pool.next(h) == StageId.IP4_REWRITE ? pool.outPort(h) : -1,
+                pool.nextHopAddress(h), group == FibTables.NO_ROUTE ? 0 : fib.memberCount(group));
         }
     }
 
     @Override
-    public void formatTrace(final int destination, final int port, final int nextHop, final int d,
+    public void formatTrace(final int destination, final int port, final int nextHop, final int members,
         final StringBuilder out)
     {
         Ipv4Address.append(out, destination);
         if (port >= 0)
         {
             out.append(" via ");
-            Ipv4Address.append(out, nextHop).append(" port ").append(port);
+            Ipv4Address.append(out, nextHop).append(' ').append(ports.name(port));
+            if (members > 1)
+            {
+                out.append(" (ecmp 1 of ").append(members).append(')');
+            }
+        }
+        else if (members == 0)
+        {
+            out.append(" no route");
         }
     }
 }

@@ -81,6 +81,13 @@ public final class Pipeline
         }
     }
 
+    /** A stage hands over a packet it created (an ARP request) to be processed by {@code stage} in this run. */
+    public void inject(final int h, final int stage)
+    {
+        pool.next(h, stage);
+        enqueue(inputs[stage], h);
+    }
+
     private void enqueue(final PacketBatch target, final int h)
     {
         if (!target.add(h))

@@ -19,7 +19,7 @@ class ConfigLoaderTest
         assertEquals(3, config.ports().size());
         assertEquals(1400, config.ports().get(2).mtu());
         assertEquals(0x0A030001, config.ports().get(2).address());
-        assertEquals(2, config.neighbors().size());
+        assertEquals(3, config.neighbors().size());
         assertEquals(2, config.portIndex("Port3"));
     }
 

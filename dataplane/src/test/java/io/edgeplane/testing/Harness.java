@@ -25,6 +25,7 @@ public final class Harness
             { "name": "Port3", "mac": "02:00:00:00:03:01", "ipv4": "10.3.0.1/24", "mtu": 1400 }
           ],
           "neighbors": [
+            { "interface": "Port1", "ip": "10.1.0.10", "mac": "02:00:00:00:01:10" },
             { "interface": "Port2", "ip": "10.2.0.20", "mac": "02:00:00:00:02:20" },
             { "interface": "Port3", "ip": "10.3.0.30", "mac": "02:00:00:00:03:30" }
           ]
@@ -61,7 +62,7 @@ public final class Harness
         this(ConfigLoader.parse(json), 1024);
     }
 
-    public Harness(final DataplaneConfig config, final int poolSlots)
+    public Harness(final DataplaneConfig config, final int poolSlots) throws ConfigException
     {
         dataplane = new Dataplane(config, new PacketPool(poolSlots),
             (port, pool, h) ->

@@ -71,6 +71,10 @@ public final class ReplayCommand implements Callable<Integer>
         {
             throw new Main.UserError(ex.getMessage());
         }
+        catch (final ConfigException ex)
+        {
+            throw new Main.UserError(config + ": " + ex.getMessage());
+        }
     }
 
     static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace)

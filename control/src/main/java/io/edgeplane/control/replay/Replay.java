@@ -2,7 +2,9 @@ package io.edgeplane.control.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
@@ -13,7 +15,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -25,13 +30,15 @@ import java.util.TreeMap;
  */
 public final class Replay
 {
+    private static final int DROPS = -1;
+
     private Replay()
     {
     }
 
     public static ReplayResult run(
         final DataplaneConfig config, final PreloadedTrace trace, final int inPort, final int traceFirst,
-        final Path outDir) throws TraceFileException
+        final Path outDir) throws TraceFileException, ConfigException
     {
         try
         {
@@ -55,28 +62,21 @@ public final class Replay
         final PcapFiles.Writer[] dropWriter = new PcapFiles.Writer[1];
         final Map<String, Path> files = new TreeMap<>();
         final TraceFileException[] failure = new TraceFileException[1];
+        final List<Output> pending = new ArrayList<>();
 
         final Dataplane dataplane = new Dataplane(config, pool,
             (port, p, h) ->
             {
-                if (portWriters[port] == null)
-                {
-                    final Path path = outDir.resolve(config.ports().get(port).name() + ".pcap");
-                    portWriters[port] = open(path, failure);
-                    files.put(config.ports().get(port).name(), path);
-                }
-                if (portWriters[port] != null)
-                {
-                    final byte[] frame = new byte[p.frameLength(h)];
-                    p.buffer().getBytes(p.frameOffset(h), frame);
-                    portWriters[port].write(frame, p.timestampNanos(h));
-                }
+                final byte[] frame = new byte[p.frameLength(h)];
+                p.buffer().getBytes(p.frameOffset(h), frame);
+                pending.add(new Output(port, p.timestampNanos(h), frame));
             },
             (p, h, reason) ->
             {
-                if (reason.isDrop())
+                final int index = (int)p.packetId(h) - 1;
+                if (reason.isDrop() && index >= 0 && index < trace.count())
                 {
-                    writeDrop(trace, (int)p.packetId(h) - 1, outDir, dropWriter, files, failure);
+                    pending.add(new Output(DROPS, trace.timestampNanos(index), trace.copyFrame(index)));
                 }
             });
         if (traceFirst > 0)
@@ -93,10 +93,14 @@ public final class Replay
                     inPort, trace.buffer(), trace.offset(i), trace.length(i), i + 1, trace.timestampNanos(i));
                 if (rxDrop != null)
                 {
-                    writeDrop(trace, i, outDir, dropWriter, files, failure);
+                    pending.add(new Output(DROPS, trace.timestampNanos(i), trace.copyFrame(i)));
+                }
+                if ((i + 1) % PacketBatch.VECTOR_SIZE == 0 || i == n - 1)
+                {
+                    dataplane.flush();
+                    writePending(pending, config, outDir, portWriters, dropWriter, files, failure);
                 }
             }
-            dataplane.flush();
         }
         finally
         {
@@ -144,23 +148,46 @@ public final class Replay
         return new ReplayResult(trace.count(), snapshot, files, traceText, elapsed);
     }
 
-    private static void writeDrop(final PreloadedTrace trace, final int index, final Path outDir,
-        final PcapFiles.Writer[] dropWriter, final Map<String, Path> files, final TraceFileException[] failure)
+    /** One transmitted frame, kept until its vector is done so each port's file is in timestamp order. */
+    private record Output(int port, long timestampNanos, byte[] frame)
     {
-        if (index < 0 || index >= trace.count())
+    }
+
+    private static void writePending(final List<Output> pending, final DataplaneConfig config, final Path outDir,
+        final PcapFiles.Writer[] portWriters, final PcapFiles.Writer[] dropWriter, final Map<String, Path> files,
+        final TraceFileException[] failure)
+    {
+        // Stable: frames with equal timestamps keep the order the pipeline sent them in.
+        pending.sort(Comparator.comparingLong(Output::timestampNanos));
+        for (final Output output : pending)
         {
-            return;
+            final int port = output.port();
+            if (port == DROPS)
+            {
+                if (dropWriter[0] == null)
+                {
+                    final Path path = outDir.resolve("drops.pcap");
+                    dropWriter[0] = open(path, failure);
+                    files.put("drops", path);
+                }
+                if (dropWriter[0] != null)
+                {
+                    dropWriter[0].write(output.frame(), output.timestampNanos());
+                }
+                continue;
+            }
+            if (portWriters[port] == null)
+            {
+                final Path path = outDir.resolve(config.ports().get(port).name() + ".pcap");
+                portWriters[port] = open(path, failure);
+                files.put(config.ports().get(port).name(), path);
+            }
+            if (portWriters[port] != null)
+            {
+                portWriters[port].write(output.frame(), output.timestampNanos());
+            }
         }
-        if (dropWriter[0] == null)
-        {
-            final Path path = outDir.resolve("drops.pcap");
-            dropWriter[0] = open(path, failure);
-            files.put("drops", path);
-        }
-        if (dropWriter[0] != null)
-        {
-            dropWriter[0].write(trace.copyFrame(index), trace.timestampNanos(index));
-        }
+        pending.clear();
     }
 
     private static PcapFiles.Writer open(final Path path, final TraceFileException[] failure)

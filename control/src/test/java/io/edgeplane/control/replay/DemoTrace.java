@@ -11,8 +11,8 @@ import static io.edgeplane.testing.Frames.ip;
 
 /**
  * Writes the bundled demo trace ({@code pcaps/demo/trace.pcap}): a client on Port1 talking to the box and through
- * it, with one example of each decision the dataplane makes. Run:
- * {@code mvn -q -pl control test-compile exec:java} is not needed; the golden test calls {@link #frames()}.
+ * it, with one example of each decision the dataplane makes. {@link ReplayGoldenTest} checks that the committed
+ * file equals what this class generates (and rewrites it with {@code -Dedgeplane.regenerate=true}).
  */
 public final class DemoTrace
 {
@@ -36,7 +36,7 @@ public final class DemoTrace
         // 2: ping to the gateway.
         frames.add(Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, gateway, 64, 0x77, 1));
         // 3, 4: connected destinations on Port2 and Port3.
-        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40000, 53, 40));
+        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40000, 7000, 40));
         frames.add(Frames.tcpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.3.0.30"), 64, 40001, 80, 200));
         // 5: two routes to 192.168.20.0/24, metric 100 via Port2 wins over 200 via Port3.
         frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("192.168.20.5"), 64, 40002, 5000, 100));
@@ -51,20 +51,20 @@ public final class DemoTrace
         // 15: TTL 1: time exceeded.
         frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 1, 33434, 33434, 32));
         // 16: no route: net unreachable.
-        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("8.8.8.8"), 64, 40003, 53, 40));
+        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("8.8.8.8"), 64, 40003, 7000, 40));
         // 17: 1500-byte DF packet towards Port3 (MTU 1400): fragmentation needed.
         frames.add(Frames.tcpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.3.0.30"), 64, 40004, 80, 1460));
         // 18: bad IPv4 header checksum.
-        final byte[] bad = Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40005, 53, 40);
+        final byte[] bad = Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40005, 7000, 40);
         bad[14 + 10] ^= 0x01;
         frames.add(bad);
         // 19: truncated in the IPv4 header.
-        frames.add(Arrays.copyOf(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40006, 53, 40),
+        frames.add(Arrays.copyOf(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.20"), 64, 40006, 7000, 40),
             30));
         // 20: a neighbor nobody configured: ARP request out of Port2.
-        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.99"), 64, 40007, 53, 40));
+        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.2.0.99"), 64, 40007, 7000, 40));
         // 21: a martian source.
-        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, ip("127.0.0.1"), ip("10.2.0.20"), 64, 40008, 53, 40));
+        frames.add(Frames.udpFrame(PORT1_MAC, CLIENT_MAC, ip("127.0.0.1"), ip("10.2.0.20"), 64, 40008, 7000, 40));
         // 22: TCP to a gateway address (not served).
         frames.add(Frames.tcpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, gateway, 64, 40009, 22, 0));
         return frames;

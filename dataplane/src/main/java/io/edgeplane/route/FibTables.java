@@ -1,0 +1,166 @@
+package io.edgeplane.route;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The compiled forwarding table that workers read: a DIR-24-8 longest-prefix-match structure whose entries name a
+ * next-hop group, plus the groups themselves.
+ *
+ * <pre>
+ * tbl24 / tbl8 entry (32 bits)
+ *  31  30  29 ........ 24  23 ............................... 0
+ * +---+---+--------------+-----------------------------------+
+ * | V | X |    depth     |  group id (X=0) / tbl8 index (X=1) |
+ * +---+---+--------------+-----------------------------------+
+ * V: valid (the sign bit, so "valid" is e &lt; 0), X: extended to a 256-entry tbl8 block for /25../32,
+ * depth: the prefix length that wrote the entry (lets updates touch only entries they own).
+ * </pre>
+ * A lookup is one read of {@code tbl24[addr >>> 8]} and, for addresses under a prefix longer than /24, one read
+ * of the tbl8 block. Metric preference and ECMP are resolved when the group is chosen (build time); a group lists
+ * its members (port, gateway) and the flow hash picks one.
+ * <p>
+ * Concurrency: a single writer ({@link Fib}) changes entries in place, one int at a time, in an order that makes
+ * every intermediate state answer either the old or the new route; a new tbl8 block is filled completely before
+ * the tbl24 entry pointing at it is published with a release store. Groups are immutable once published and
+ * their ids are never reused within one {@code FibTables}. Growth (more tbl8 blocks or groups) copies into a new
+ * instance that {@link Fib} swaps in (RCU); a worker reads the current instance once per vector.
+ */
+public final class FibTables
+{
+    public static final int NO_ROUTE = -1;
+    public static final int VALID = 1 << 31;
+    public static final int EXTENDED = 1 << 30;
+    public static final int DEPTH_SHIFT = 24;
+    public static final int VALUE_MASK = (1 << 24) - 1;
+    public static final int TBL24_SIZE = 1 << 24;
+    public static final int TBL8_BLOCK = 256;
+
+    /** Forward to a member (port, gateway; a gateway of 0 means the destination itself is on-link). */
+    public static final int KIND_FORWARD = 0;
+    /** Addressed to the gateway itself. */
+    public static final int KIND_LOCAL = 1;
+    /** A directed broadcast address of a connected subnet: never forwarded. */
+    public static final int KIND_BROADCAST = 2;
+
+    static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+
+    final int[] tbl24;
+    final int[] tbl8;
+    int tbl8Used;
+
+    final int[] groupKind;
+    final int[] groupStart;
+    final int[] groupSize;
+    final int[] memberPort;
+    final int[] memberGateway;
+    int groupCount;
+    int memberCount;
+
+    FibTables(final int tbl8Blocks, final int groups, final int members)
+    {
+        tbl24 = new int[TBL24_SIZE];
+        tbl8 = new int[tbl8Blocks * TBL8_BLOCK];
+        groupKind = new int[groups];
+        groupStart = new int[groups];
+        groupSize = new int[groups];
+        memberPort = new int[members];
+        memberGateway = new int[members];
+    }
+
+    /** A copy with more room; entries and groups keep their values and ids. */
+    FibTables(final FibTables from, final int tbl8Blocks, final int groups, final int members)
+    {
+        tbl24 = from.tbl24.clone();
+        tbl8 = java.util.Arrays.copyOf(from.tbl8, tbl8Blocks * TBL8_BLOCK);
+        tbl8Used = from.tbl8Used;
+        groupKind = java.util.Arrays.copyOf(from.groupKind, groups);
+        groupStart = java.util.Arrays.copyOf(from.groupStart, groups);
+        groupSize = java.util.Arrays.copyOf(from.groupSize, groups);
+        memberPort = java.util.Arrays.copyOf(from.memberPort, members);
+        memberGateway = java.util.Arrays.copyOf(from.memberGateway, members);
+        groupCount = from.groupCount;
+        memberCount = from.memberCount;
+    }
+
+    /**
+     * Longest-prefix match.
+     *
+     * @return the next-hop group id, or {@link #NO_ROUTE}.
+     */
+    public int lookup(final int address)
+    {
+        int entry = tbl24[address >>> 8];
+        if ((entry & EXTENDED) != 0)
+        {
+            entry = tbl8[((entry & VALUE_MASK) << 8) | (address & 0xFF)];
+        }
+        return entry < 0 ? entry & VALUE_MASK : NO_ROUTE;
+    }
+
+    /**
+     * Look up {@code count} addresses: all tbl24 reads first, then the tbl8 reads, so the cache misses of
+     * independent lookups overlap instead of queueing behind one another.
+     */
+    public void lookup(final int[] addresses, final int[] groups, final int count)
+    {
+        final int[] tbl24 = this.tbl24;
+        for (int i = 0; i < count; i++)
+        {
+            groups[i] = tbl24[addresses[i] >>> 8];
+        }
+        final int[] tbl8 = this.tbl8;
+        for (int i = 0; i < count; i++)
+        {
+            int entry = groups[i];
+            if ((entry & EXTENDED) != 0)
+            {
+                entry = tbl8[((entry & VALUE_MASK) << 8) | (addresses[i] & 0xFF)];
+            }
+            groups[i] = entry < 0 ? entry & VALUE_MASK : NO_ROUTE;
+        }
+    }
+
+    public int kind(final int group)
+    {
+        return groupKind[group];
+    }
+
+    public int memberCount(final int group)
+    {
+        return groupSize[group];
+    }
+
+    /** The member index chosen for a flow: multiply-shift maps the hash evenly onto [0, size). */
+    public int member(final int group, final int flowHash)
+    {
+        final int size = groupSize[group];
+        return groupStart[group] + (size == 1 ? 0 : (int)(((flowHash & 0xFFFF_FFFFL) * size) >>> 32));
+    }
+
+    public int memberPort(final int member)
+    {
+        return memberPort[member];
+    }
+
+    public int memberGateway(final int member)
+    {
+        return memberGateway[member];
+    }
+
+    public int tbl8BlocksUsed()
+    {
+        return tbl8Used;
+    }
+
+    public int groupCount()
+    {
+        return groupCount;
+    }
+
+    /** Bytes held by the arrays of this instance. */
+    public long memoryBytes()
+    {
+        return 4L * (tbl24.length + tbl8.length + groupKind.length * 3L + memberPort.length * 2L);
+    }
+}

@@ -1,0 +1,483 @@
+package io.edgeplane.route;
+
+import io.edgeplane.config.RouteConfig;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.Ipv4Address;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The route model users know ({@code Add/Get/Remove-HcsNetRoute}): routes keyed by (interface, prefix/length)
+ * with a next hop and a metric. Per prefix, the usable routes (egress port administratively up) with the lowest
+ * metric form the next-hop group (several = ECMP); that choice is compiled into the {@link Fib} as the prefix
+ * changes, so it costs nothing per packet. System routes come from the ports: the connected subnet (metric 0),
+ * the port's own address (/32, local) and the subnet's broadcast address (/32, never forwarded); they beat
+ * user routes and cannot be removed.
+ * <p>
+ * Adding a route with an existing (interface, prefix) key replaces its next hop and metric in one step (no window
+ * without the route). Thread safety: changes are serialised by this object's monitor (control plane threads);
+ * workers only read {@link #tables()}.
+ */
+public final class RoutingTable
+{
+    public static final int MIN_METRIC = 1;
+    public static final int MAX_METRIC = 9999;
+    private static final int SYSTEM_LOCAL_METRIC = -2;
+    private static final int CONNECTED_METRIC = 0;
+
+    private static final int TYPE_USER = 0;
+    private static final int TYPE_CONNECTED = 1;
+    private static final int TYPE_LOCAL = 2;
+    private static final int TYPE_BROADCAST = 3;
+
+    private final PortTable ports;
+    private final Fib fib;
+    private final int maxRoutes;
+    private final Map<Long, PrefixState> prefixes = new HashMap<>();
+    private int userRoutes;
+
+    private static final class Candidate
+    {
+        final int port;
+        int nextHop;
+        int metric;
+        final int type;
+
+        Candidate(final int port, final int nextHop, final int metric, final int type)
+        {
+            this.port = port;
+            this.nextHop = nextHop;
+            this.metric = metric;
+            this.type = type;
+        }
+    }
+
+    private static final class PrefixState
+    {
+        final int prefix;
+        final int length;
+        final List<Candidate> candidates = new ArrayList<>(1);
+        int installedGroup = -1;
+
+        PrefixState(final int prefix, final int length)
+        {
+            this.prefix = prefix;
+            this.length = length;
+        }
+    }
+
+    /**
+     * @param ports         the ports (null for an offline table: routes are taken as given, no interface checks).
+     * @param maxRoutes     capacity in user routes; more is refused with an error.
+     * @param maxTbl8Blocks capacity in /25../32 blocks of 256 entries (1 KiB each).
+     */
+    public RoutingTable(final PortTable ports, final int maxRoutes, final int maxTbl8Blocks)
+    {
+        this.ports = ports;
+        this.maxRoutes = maxRoutes;
+        this.fib = new Fib(maxTbl8Blocks);
+        if (ports != null)
+        {
+            for (int port = 0; port < ports.count(); port++)
+            {
+                final int length = ports.prefixLength(port);
+                final int subnet = ports.address(port) & Ipv4Address.mask(length);
+                state(subnet, length).candidates.add(new Candidate(port, 0, CONNECTED_METRIC, TYPE_CONNECTED));
+                state(ports.address(port), 32).candidates.add(
+                    new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL));
+                if (length < 31)
+                {
+                    state(subnet | ~Ipv4Address.mask(length), 32).candidates.add(
+                        new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST));
+                }
+            }
+            for (final PrefixState state : new ArrayList<>(prefixes.values()))
+            {
+                if (!recompute(state))
+                {
+                    throw new IllegalStateException("forwarding table capacity exhausted by system routes");
+                }
+            }
+        }
+    }
+
+    /** The compiled tables; a worker reads this once per vector. */
+    public FibTables tables()
+    {
+        return fib.tables();
+    }
+
+    private static long key(final int prefix, final int length)
+    {
+        return (long)length << 32 | (prefix & 0xFFFF_FFFFL);
+    }
+
+    private PrefixState state(final int prefix, final int length)
+    {
+        return prefixes.computeIfAbsent(key(prefix, length), k -> new PrefixState(prefix, length));
+    }
+
+    /** Check a route before it touches anything; the message names the field. */
+    public void validate(final int port, final int prefix, final int length, final int nextHop, final int metric)
+        throws RouteException
+    {
+        if (length < 0 || length > 32)
+        {
+            throw new RouteException("prefix length " + length + " not in 0..32");
+        }
+        if ((prefix & ~Ipv4Address.mask(length)) != 0)
+        {
+            throw new RouteException("host bits set in " + Ipv4Address.format(prefix) + "/" + length);
+        }
+        if (metric < MIN_METRIC || metric > MAX_METRIC)
+        {
+            throw new RouteException("metric " + metric + " not in " + MIN_METRIC + ".." + MAX_METRIC);
+        }
+        if (ports != null)
+        {
+            if (port < 0 || port >= ports.count())
+            {
+                throw new RouteException("unknown interface");
+            }
+            if (nextHop != 0 && !ports.onLink(port, nextHop))
+            {
+                throw new RouteException("next hop " + Ipv4Address.format(nextHop) + " is not reachable through " +
+                    ports.name(port) + " (" + Ipv4Address.format(ports.address(port)) + "/" +
+                    ports.prefixLength(port) + ")");
+            }
+            if (nextHop != 0 && ports.ownerOf(nextHop) >= 0)
+            {
+                throw new RouteException("next hop " + Ipv4Address.format(nextHop) + " is the gateway's own address");
+            }
+        }
+    }
+
+    /**
+     * Add a route, or replace the next hop and metric of the route with the same (interface, prefix).
+     *
+     * @return true when it replaced an existing route.
+     */
+    public synchronized boolean add(final int port, final int prefix, final int length, final int nextHop,
+        final int metric) throws RouteException
+    {
+        validate(port, prefix, length, nextHop, metric);
+        final PrefixState state = state(prefix, length);
+        for (final Candidate c : state.candidates)
+        {
+            if (c.type == TYPE_USER && c.port == port)
+            {
+                final int oldNextHop = c.nextHop;
+                final int oldMetric = c.metric;
+                c.nextHop = nextHop;
+                c.metric = metric;
+                if (!recompute(state))
+                {
+                    c.nextHop = oldNextHop;
+                    c.metric = oldMetric;
+                    recompute(state);
+                    throw new RouteException("forwarding table capacity exhausted");
+                }
+                return true;
+            }
+        }
+        if (userRoutes >= maxRoutes)
+        {
+            dropIfEmpty(state);
+            throw new RouteException("route table full (capacity " + maxRoutes + " routes)");
+        }
+        final Candidate added = new Candidate(port, nextHop, metric, TYPE_USER);
+        state.candidates.add(added);
+        if (!recompute(state))
+        {
+            state.candidates.remove(added);
+            recompute(state);
+            dropIfEmpty(state);
+            throw new RouteException("forwarding table capacity exhausted");
+        }
+        userRoutes++;
+        return false;
+    }
+
+    /** @return false when no such route (interface, prefix) exists. */
+    public synchronized boolean remove(final int port, final int prefix, final int length)
+    {
+        final PrefixState state = prefixes.get(key(prefix, length));
+        if (state == null)
+        {
+            return false;
+        }
+        for (int i = 0; i < state.candidates.size(); i++)
+        {
+            final Candidate c = state.candidates.get(i);
+            if (c.type == TYPE_USER && c.port == port)
+            {
+                state.candidates.remove(i);
+                userRoutes--;
+                recompute(state);
+                dropIfEmpty(state);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Add many routes at once (config, route files): validated first, then compiled with one full build instead
+     * of one update each. All or nothing.
+     */
+    public synchronized void addAll(final List<RouteConfig> routes, final List<Integer> portIndexes)
+        throws RouteException
+    {
+        if (routes.isEmpty())
+        {
+            return;
+        }
+        for (int i = 0; i < routes.size(); i++)
+        {
+            final RouteConfig r = routes.get(i);
+            try
+            {
+                validate(portIndexes.get(i), r.prefix(), r.prefixLength(), r.nextHop(), r.metric());
+            }
+            catch (final RouteException ex)
+            {
+                throw new RouteException("route " + (i + 1) + " (" + Ipv4Address.format(r.prefix()) + "/" +
+                    r.prefixLength() + "): " + ex.getMessage());
+            }
+        }
+        final List<Object[]> undo = new ArrayList<>();
+        int added = 0;
+        for (int i = 0; i < routes.size(); i++)
+        {
+            final RouteConfig r = routes.get(i);
+            final int port = portIndexes.get(i);
+            final PrefixState state = state(r.prefix(), r.prefixLength());
+            Candidate existing = null;
+            for (final Candidate c : state.candidates)
+            {
+                if (c.type == TYPE_USER && c.port == port)
+                {
+                    existing = c;
+                }
+            }
+            if (existing != null)
+            {
+                undo.add(new Object[] {existing, existing.nextHop, existing.metric});
+                existing.nextHop = r.nextHop();
+                existing.metric = r.metric();
+            }
+            else
+            {
+                final Candidate c = new Candidate(port, r.nextHop(), r.metric(), TYPE_USER);
+                state.candidates.add(c);
+                undo.add(new Object[] {c, state});
+                added++;
+            }
+        }
+        if (userRoutes + added > maxRoutes || !rebuild())
+        {
+            for (int i = undo.size() - 1; i >= 0; i--)
+            {
+                final Object[] u = undo.get(i);
+                final Candidate c = (Candidate)u[0];
+                if (u[1] instanceof PrefixState state)
+                {
+                    state.candidates.remove(c);
+                    dropIfEmpty(state);
+                }
+                else
+                {
+                    c.nextHop = (Integer)u[1];
+                    c.metric = (Integer)u[2];
+                }
+            }
+            rebuildOrThrow();
+            throw new RouteException(userRoutes + added > maxRoutes ?
+                "route table full (capacity " + maxRoutes + " routes)" : "forwarding table capacity exhausted");
+        }
+        userRoutes += added;
+    }
+
+    /** Re-evaluate every prefix with a route through {@code port}, after its administrative state changed. */
+    public synchronized void refreshPort(final int port)
+    {
+        for (final PrefixState state : prefixes.values())
+        {
+            for (final Candidate c : state.candidates)
+            {
+                if (c.port == port)
+                {
+                    recompute(state);
+                    break;
+                }
+            }
+        }
+    }
+
+    /** User routes, optionally of one interface (port index, or -1 for all), sorted by prefix, length, port. */
+    public synchronized List<RouteConfig> routes(final int port)
+    {
+        final List<RouteConfig> out = new ArrayList<>();
+        for (final PrefixState state : prefixes.values())
+        {
+            for (final Candidate c : state.candidates)
+            {
+                if (c.type == TYPE_USER && (port < 0 || c.port == port))
+                {
+                    out.add(new RouteConfig(ports == null ? "-" : ports.name(c.port), state.prefix, state.length,
+                        c.nextHop, c.metric));
+                }
+            }
+        }
+        out.sort(Comparator.comparingLong((RouteConfig r) -> r.prefix() & 0xFFFF_FFFFL)
+            .thenComparingInt(RouteConfig::prefixLength).thenComparing(RouteConfig::interfaceName));
+        return out;
+    }
+
+    public synchronized int userRouteCount()
+    {
+        return userRoutes;
+    }
+
+    private void dropIfEmpty(final PrefixState state)
+    {
+        if (state.candidates.isEmpty() && state.installedGroup < 0)
+        {
+            prefixes.remove(key(state.prefix, state.length));
+        }
+    }
+
+    private boolean usable(final Candidate c)
+    {
+        return ports == null || c.type == TYPE_LOCAL || c.type == TYPE_BROADCAST || ports.adminUp(c.port);
+    }
+
+    /** The group this prefix should resolve to now, or -1. */
+    private int bestGroup(final PrefixState state)
+    {
+        int best = Integer.MAX_VALUE;
+        int count = 0;
+        for (final Candidate c : state.candidates)
+        {
+            if (usable(c))
+            {
+                if (c.metric < best)
+                {
+                    best = c.metric;
+                    count = 1;
+                }
+                else if (c.metric == best)
+                {
+                    count++;
+                }
+            }
+        }
+        if (count == 0)
+        {
+            return -1;
+        }
+        final List<Candidate> members = new ArrayList<>(count);
+        for (final Candidate c : state.candidates)
+        {
+            if (usable(c) && c.metric == best)
+            {
+                members.add(c);
+            }
+        }
+        members.sort(Comparator.comparingInt((Candidate c) -> c.port)
+            .thenComparingLong(c -> c.nextHop & 0xFFFF_FFFFL));
+        final int type = members.get(0).type;
+        final int kind = type == TYPE_LOCAL ? FibTables.KIND_LOCAL :
+            type == TYPE_BROADCAST ? FibTables.KIND_BROADCAST : FibTables.KIND_FORWARD;
+        final int[] memberPorts = new int[count];
+        final int[] gateways = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            memberPorts[i] = members.get(i).port;
+            gateways[i] = members.get(i).nextHop;
+        }
+        return fib.group(kind, memberPorts, gateways);
+    }
+
+    private int coveringEntry(final int prefix, final int length)
+    {
+        for (int l = length - 1; l >= 0; l--)
+        {
+            final PrefixState s = prefixes.get(key(prefix & Ipv4Address.mask(l), l));
+            if (s != null && s.installedGroup >= 0)
+            {
+                return Fib.entry(l, s.installedGroup);
+            }
+        }
+        return 0;
+    }
+
+    /** @return false when the FIB has no room even after a compacting rebuild (state unchanged then). */
+    private boolean recompute(final PrefixState state)
+    {
+        final int group = bestGroup(state);
+        if (group == state.installedGroup)
+        {
+            return true;
+        }
+        if (group >= 0)
+        {
+            if (!fib.install(state.prefix, state.length, group))
+            {
+                final int previous = state.installedGroup;
+                state.installedGroup = group;
+                if (!rebuild())
+                {
+                    state.installedGroup = previous;
+                    return false;
+                }
+                return true;
+            }
+        }
+        else
+        {
+            fib.remove(state.prefix, state.length, coveringEntry(state.prefix, state.length));
+        }
+        state.installedGroup = group;
+        return true;
+    }
+
+    /** Recompute every prefix's group and build fresh tables. */
+    private boolean rebuild()
+    {
+        final List<int[]> compiled = new ArrayList<>(prefixes.size());
+        final int[] groups = new int[prefixes.size()];
+        int i = 0;
+        final List<PrefixState> states = new ArrayList<>(prefixes.values());
+        for (final PrefixState state : states)
+        {
+            groups[i] = bestGroup(state);
+            if (groups[i] >= 0)
+            {
+                compiled.add(new int[] {state.prefix, state.length, groups[i]});
+            }
+            i++;
+        }
+        if (!fib.rebuild(compiled))
+        {
+            return false;
+        }
+        for (int j = 0; j < states.size(); j++)
+        {
+            states.get(j).installedGroup = groups[j];
+        }
+        return true;
+    }
+
+    private void rebuildOrThrow()
+    {
+        if (!rebuild())
+        {
+            throw new IllegalStateException("forwarding table capacity exhausted by system routes");
+        }
+    }
+}

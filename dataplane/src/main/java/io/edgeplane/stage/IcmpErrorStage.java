@@ -1,0 +1,163 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.counters.DropReason;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.IcmpFlyweight;
+import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.trace.PacketTracer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * Turns a packet that could not be forwarded into the ICMP error for its source, in place: the original IPv4
+ * header and up to 548 bytes of it stay where they are and the new IPv4 + ICMP headers are written into the
+ * headroom in front (RFC 1812 4.3.2.3: as much as fits in 576 bytes). The error is routed like any packet.
+ * The original is counted and reported under its drop reason first. No error is sent about an ICMP error, a
+ * non-first fragment or a packet the gateway generated itself (RFC 1812 4.3.2.7), and errors are rate-limited
+ * with a token bucket (GCRA on the packets' own timestamps, so replays are deterministic).
+ */
+public final class IcmpErrorStage extends Stage
+{
+    public static final int MAX_QUOTED = 576 - Ipv4Flyweight.MIN_HEADER_LENGTH - IcmpFlyweight.HEADER_LENGTH;
+    public static final int ERROR_TTL = 64;
+    private static final int HEADERS = Ipv4Flyweight.MIN_HEADER_LENGTH + IcmpFlyweight.HEADER_LENGTH;
+
+    private final PortTable ports;
+    private final ErrorDropStage dropRecorder;
+    private final Ipv4Flyweight ip = new Ipv4Flyweight();
+    private final IcmpFlyweight icmp = new IcmpFlyweight();
+    private final AtomicCounter rateLimited;
+    private final AtomicCounter suppressed;
+    private final long intervalNanos;
+    private final long toleranceNanos;
+    private long theoreticalArrival = Long.MIN_VALUE;
+    private int identification;
+
+    public IcmpErrorStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final PortTable ports, final ErrorDropStage dropRecorder, final int perSecond, final int burst)
+    {
+        super(StageId.ICMP_ERROR, pool, counters, tracer);
+        this.ports = ports;
+        this.dropRecorder = dropRecorder;
+        this.rateLimited = counters.drop(DropReason.ICMP_RATE_LIMITED);
+        this.suppressed = counters.drop(DropReason.ICMP_ERROR_SUPPRESSED);
+        this.intervalNanos = 1_000_000_000L / Math.max(1, perSecond);
+        this.toleranceNanos = intervalNanos * Math.max(0, burst - 1);
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int h = batch.handle(i);
+            final DropReason reason = DropReason.byId(pool.dropReason(h));
+            final int l3 = pool.l3Offset(h);
+            ip.wrap(buffer, l3);
+            if ((pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0 || ip.isNonFirstFragment() || isIcmpError(l3))
+            {
+                suppressed.incrementRelease();
+                drop(h, reason);
+                trace(h, -1, 0, 0, 0);
+                continue;
+            }
+            if (!admit(pool.timestampNanos(h)))
+            {
+                rateLimited.incrementRelease();
+                drop(h, reason);
+                trace(h, -2, 0, 0, 0);
+                continue;
+            }
+            dropRecorder.record(h, reason);
+
+            final int type;
+            final int code;
+            int rest = 0;
+            if (reason == DropReason.IP4_TTL_EXPIRED)
+            {
+                type = IcmpFlyweight.TYPE_TIME_EXCEEDED;
+                code = IcmpFlyweight.CODE_TTL_EXCEEDED_IN_TRANSIT;
+            }
+            else if (reason == DropReason.IP4_DF_TOO_BIG)
+            {
+                type = IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE;
+                code = IcmpFlyweight.CODE_FRAGMENTATION_NEEDED;
+                rest = ports.mtu(pool.outPort(h));
+            }
+            else
+            {
+                type = IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE;
+                code = IcmpFlyweight.CODE_NET_UNREACHABLE;
+            }
+            final int quoted = Math.min(ip.totalLength(), MAX_QUOTED);
+            final int destination = ip.source();
+            final int inPort = pool.inPort(h);
+            final int newL3 = l3 - HEADERS;
+            icmp.wrap(buffer, newL3 + Ipv4Flyweight.MIN_HEADER_LENGTH)
+                .type(type).code(code).restOfHeader(rest).updateChecksum(IcmpFlyweight.HEADER_LENGTH + quoted);
+            ip.wrap(buffer, newL3).versionAndIhl(4, 5).tos(0xC0).totalLength(HEADERS + quoted)
+                .identification(identification++ & 0xFFFF).flagsAndFragmentOffset(0).ttl(ERROR_TTL)
+                .protocol(Ipv4Flyweight.PROTOCOL_ICMP).source(ports.address(inPort)).destination(destination)
+                .updateHeaderChecksum();
+            pool.l3Offset(h, newL3);
+            pool.frameOffset(h, newL3);
+            pool.frameLength(h, HEADERS + quoted);
+            pool.flags(h, pool.flags(h) | PacketPool.FLAG_LOCAL_ORIGIN);
+            pool.flowHash(h, 0);
+            pool.next(h, StageId.IP4_LOOKUP);
+            trace(h, type, code, destination, rest);
+        }
+    }
+
+    private boolean isIcmpError(final int l3)
+    {
+        if (ip.protocol() != Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            return false;
+        }
+        final int type = icmp.wrap(buffer, l3 + ip.headerLength()).type();
+        return type == IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE || type == IcmpFlyweight.TYPE_TIME_EXCEEDED ||
+            type == 4 || type == 5 || type == 12;
+    }
+
+    /** GCRA: admit when the theoretical arrival time is not further ahead than the burst tolerance. */
+    private boolean admit(final long now)
+    {
+        long tat = theoreticalArrival;
+        if (tat < now)
+        {
+            tat = now;
+        }
+        if (tat - now > toleranceNanos)
+        {
+            return false;
+        }
+        theoreticalArrival = tat + intervalNanos;
+        return true;
+    }
+
+    @Override
+    public void formatTrace(final int type, final int code, final int destination, final int mtu,
+        final StringBuilder out)
+    {
+        if (type == -1)
+        {
+            out.append("no ICMP error (about an ICMP error, a fragment, or our own packet)");
+            return;
+        }
+        if (type == -2)
+        {
+            out.append("ICMP error rate-limited");
+            return;
+        }
+        out.append("icmp type ").append(type).append(" code ").append(code).append(" to ");
+        Ipv4Address.append(out, destination);
+        if (mtu != 0)
+        {
+            out.append(" mtu ").append(mtu);
+        }
+    }
+}
