@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "edgeplane", mixinStandardHelpOptions = true, version = "edgeplane 0.1.0",
     description = "Userspace packet dataplane for an edge gateway.",
-    subcommands = {DemoCommand.class, ReplayCommand.class})
+    subcommands = {DemoCommand.class, ReplayCommand.class, FibCommand.class})
 public final class Main implements Runnable
 {
     public static final int EXIT_USAGE = 2;

@@ -1,0 +1,150 @@
+package io.edgeplane.control.cli;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.route.FibTables;
+import io.edgeplane.route.RouteException;
+import io.edgeplane.route.RouteFile;
+import io.edgeplane.route.RoutingTable;
+import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.FlowHash;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "fib", description = "Offline FIB tools.", subcommands = FibCommand.Lookup.class)
+public final class FibCommand implements Runnable
+{
+    @Override
+    public void run()
+    {
+        throw new Main.UserError("fib: missing subcommand (lookup)");
+    }
+
+    @Command(name = "lookup", description = "Look up addresses in a route file: prints 'address nexthop' per key " +
+        "('-' no route, 'local' an address of the gateway, the address itself when directly connected).")
+    static final class Lookup implements Callable<Integer>
+    {
+        @Option(names = "--routes", required = true, description = "route file: 'prefix/len nexthop [metric]' lines")
+        Path routes;
+
+        @Option(names = "--keys", required = true, description = "one IPv4 address per line")
+        Path keys;
+
+        @Option(names = "--config", description = "config whose ports give connected routes and interfaces")
+        Path config;
+
+        @Override
+        public Integer call() throws IOException
+        {
+            final RoutingTable table = load();
+            final FibTables fib = table.tables();
+            final OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+            final StringBuilder line = new StringBuilder(40);
+            try (BufferedReader reader = open(keys))
+            {
+                String text;
+                int number = 0;
+                while ((text = reader.readLine()) != null)
+                {
+                    number++;
+                    final String key = text.trim();
+                    if (key.isEmpty() || key.startsWith("#"))
+                    {
+                        continue;
+                    }
+                    final int address;
+                    try
+                    {
+                        address = Ipv4Address.parse(key);
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        out.flush();
+                        throw new Main.UserError(keys + ":" + number + ": " + ex.getMessage());
+                    }
+                    line.setLength(0);
+                    Ipv4Address.append(line, address).append(' ');
+                    final int group = fib.lookup(address);
+                    if (group == FibTables.NO_ROUTE)
+                    {
+                        line.append('-');
+                    }
+                    else if (fib.kind(group) == FibTables.KIND_LOCAL)
+                    {
+                        line.append("local");
+                    }
+                    else if (fib.kind(group) == FibTables.KIND_BROADCAST)
+                    {
+                        line.append("broadcast");
+                    }
+                    else
+                    {
+                        final int member = fib.member(group, FlowHash.hash(0, 0, address, 0, 0));
+                        final int gateway = fib.memberGateway(member);
+                        Ipv4Address.append(line, gateway == 0 ? address : gateway);
+                    }
+                    line.append('\n');
+                    for (int i = 0; i < line.length(); i++)
+                    {
+                        out.write(line.charAt(i));
+                    }
+                }
+            }
+            out.flush();
+            return 0;
+        }
+
+        private RoutingTable load()
+        {
+            try
+            {
+                PortTable ports = null;
+                if (config != null)
+                {
+                    final DataplaneConfig dataplaneConfig = ConfigLoader.load(config);
+                    ports = new PortTable(dataplaneConfig.ports());
+                }
+                final RouteFile.Loaded loaded = RouteFile.read(routes, ports);
+                final RoutingTable table = new RoutingTable(ports, Math.max(Dataplane.MAX_ROUTES,
+                    loaded.routes().size()), Dataplane.MAX_TBL8_BLOCKS);
+                table.addAll(loaded.routes(), loaded.ports());
+                return table;
+            }
+            catch (final ConfigException | RouteException ex)
+            {
+                throw new Main.UserError(ex.getMessage());
+            }
+        }
+
+        private static BufferedReader open(final Path path)
+        {
+            try
+            {
+                final InputStream in = Files.newInputStream(path);
+                return new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.US_ASCII), 1 << 16);
+            }
+            catch (final NoSuchFileException ex)
+            {
+                throw new Main.UserError(path + ": no such file");
+            }
+            catch (final IOException ex)
+            {
+                throw new Main.UserError(path + ": cannot read (" + ex.getMessage() + ")");
+            }
+        }
+    }
+}
