@@ -16,7 +16,10 @@ import java.util.List;
 /**
  * The plain route file for big tables: one route per line, {@code prefix/len nexthop [metric]} (metric defaults to
  * 100), {@code #} starts a comment. With ports, each route's interface is the port whose connected subnet holds
- * the next hop; without, routes are taken as given (interface "-"). Errors name the file and line.
+ * the next hop, and routes are keyed by (interface, prefix) as everywhere. Without ports, routes are taken as given:
+ * every distinct next hop acts as its own interface, so two lines for one prefix via different next hops are two
+ * routes (metric decides, or ECMP), and a repeated (prefix, next hop) replaces the earlier line.
+ * Errors name the file and line.
  */
 public final class RouteFile
 {
@@ -26,7 +29,7 @@ public final class RouteFile
     {
     }
 
-    /** Routes and, in the same order, the port index of each (0 when there are no ports). */
+    /** Routes and, in the same order, the port index of each (a per-next-hop index when there are no ports). */
     public record Loaded(List<RouteConfig> routes, List<Integer> ports)
     {
     }
@@ -35,6 +38,7 @@ public final class RouteFile
     {
         final List<RouteConfig> routes = new ArrayList<>();
         final List<Integer> portIndexes = new ArrayList<>();
+        final java.util.Map<Integer, Integer> nextHopInterfaces = new java.util.HashMap<>();
         try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.US_ASCII))
         {
             String line;
@@ -50,7 +54,7 @@ public final class RouteFile
                 }
                 try
                 {
-                    parseLine(text, ports, routes, portIndexes);
+                    parseLine(text, ports, routes, portIndexes, nextHopInterfaces);
                 }
                 catch (final IllegalArgumentException | RouteException ex)
                 {
@@ -70,7 +74,8 @@ public final class RouteFile
     }
 
     private static void parseLine(final String text, final PortTable ports, final List<RouteConfig> routes,
-        final List<Integer> portIndexes) throws RouteException
+        final List<Integer> portIndexes, final java.util.Map<Integer, Integer> nextHopInterfaces)
+        throws RouteException
     {
         final String[] fields = text.split("\\s+");
         if (fields.length < 2 || fields.length > 3)
@@ -110,9 +115,13 @@ public final class RouteFile
                 throw new RouteException("bad metric " + fields[2]);
             }
         }
-        int port = 0;
+        int port;
         String name = "-";
-        if (ports != null)
+        if (ports == null)
+        {
+            port = nextHopInterfaces.computeIfAbsent(nextHop, k -> nextHopInterfaces.size());
+        }
+        else
         {
             port = ports.connectedPortFor(nextHop);
             if (port < 0)
