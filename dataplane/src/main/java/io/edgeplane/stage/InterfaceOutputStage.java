@@ -40,7 +40,10 @@ public final class InterfaceOutputStage extends Stage
             final int port = pool.outPort(h);
             packets[port]++;
             bytes[port] += pool.frameLength(h);
-            trace(h, port, pool.frameLength(h), 0, 0);
+            if (pool.traced(h))
+            {
+                trace(h, port, pool.frameLength(h), 0, 0);
+            }
             sink.transmit(port, pool, h);
             pool.free(h);
         }

@@ -49,7 +49,10 @@ public final class Ip4InputStage extends Stage
                 {
                     tracer.onIpv4(pool, h, ip.source(), ip.destination());
                 }
-                trace(h, ip.source(), ip.destination(), ip.protocol() << 8 | ip.ttl(), ip.totalLength());
+                if (pool.traced(h))
+                {
+                    trace(h, ip.source(), ip.destination(), ip.protocol() << 8 | ip.ttl(), ip.totalLength());
+                }
             }
         }
     }

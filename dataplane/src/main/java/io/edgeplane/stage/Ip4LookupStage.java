@@ -66,8 +66,11 @@ public final class Ip4LookupStage extends Stage
                     pool.next(h, StageId.IP4_REWRITE);
                 }
             }
-            trace(h, destination, pool.next(h) == StageId.IP4_REWRITE ? pool.outPort(h) : -1,
-                pool.nextHopAddress(h), group == FibTables.NO_ROUTE ? 0 : fib.memberCount(group));
+            if (pool.traced(h))
+            {
+                trace(h, destination, pool.next(h) == StageId.IP4_REWRITE ? pool.outPort(h) : -1,
+                    pool.nextHopAddress(h), group == FibTables.NO_ROUTE ? 0 : fib.memberCount(group));
+            }
         }
     }
 

@@ -103,8 +103,11 @@ public final class Ip4RewriteStage extends Stage
                 pool.frameOffset(h, start);
                 pool.next(h, StageId.INTERFACE_OUTPUT);
             }
-            trace(h, out, pool.nextHopAddress(h), ip.ttl(),
-                pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
+            if (pool.traced(h))
+            {
+                trace(h, out, pool.nextHopAddress(h), ip.ttl(),
+                    pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
+            }
         }
     }
 

@@ -41,7 +41,7 @@ public abstract class Stage
     }
 
     /** Called by the pipeline: processes the vector and counts it once. */
-    final void run(final PacketBatch batch)
+    public final void run(final PacketBatch batch)
     {
         process(batch);
         packets.getAndAddRelease(batch.count());
@@ -55,7 +55,10 @@ public abstract class Stage
         pool.dropReason(h, reason.id());
     }
 
-    /** Record this stage's decision for a traced packet; call after next/drop is set. */
+    /**
+     * Record this stage's decision for a traced packet; call after next/drop is set. Where computing the
+     * arguments reads the packet, guard the call with {@code pool.traced(h)} so untraced packets pay nothing.
+     */
     protected final void trace(final int h, final int a, final int b, final int c, final int d)
     {
         if (pool.traced(h))

@@ -1,0 +1,112 @@
+package io.edgeplane.bench;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.port.DropSink;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.port.PreloadedTrace;
+import io.edgeplane.route.RoutingTable;
+import io.edgeplane.stage.Dataplane;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Route forwarding on one core, the whole pipeline as replay and live mode run it: receive (copy into the pool),
+ * ethernet-input, ip4-input, ip4-lookup (DIR-24-8, ECMP), ip4-rewrite (TTL, checksum, MACs), interface-output to
+ * a counting sink. 60-byte frames (64 with FCS) to random destinations inside the installed prefixes.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx8g", "-XX:+UseTransparentHugePages"})
+public class ForwardingBenchmark
+{
+    private static final int FRAMES = 1 << 16;
+
+    @Param({"1000", "900000"})
+    public int prefixes;
+
+    private Dataplane dataplane;
+    private PreloadedTrace trace;
+    private int position;
+    private long transmitted;
+
+    static DataplaneConfig configWithNeighbors() throws ConfigException
+    {
+        final StringBuilder neighbors = new StringBuilder();
+        for (int i = 0; i < RouteTableGenerator.NEXT_HOPS; i++)
+        {
+            final int hop = RouteTableGenerator.nextHop(i);
+            neighbors.append(i == 0 ? "" : ",").append("{ \"interface\": \"Port").append(2 + i % 3)
+                .append("\", \"ip\": \"").append(RouteTableGenerator.format(hop)).append("\", \"mac\": \"02:00:00:00:")
+                .append(String.format("%02x:%02x", 2 + i % 3, i)).append("\" }");
+        }
+        return ConfigLoader.parse(ParseBenchmark.CONFIG.replace("] }", "], \"neighbors\": [" + neighbors + "] }"));
+    }
+
+    @Setup
+    public void setUp() throws ConfigException
+    {
+        final DataplaneConfig config = configWithNeighbors();
+        final PortTable ports = new PortTable(config.ports());
+        final List<RouteTableGenerator.GeneratedRoute> routes = RouteTableGenerator.generate(prefixes, 1);
+        final RoutingTable table = BenchTables.load(routes, ports);
+        dataplane = new Dataplane(config, new PacketPool(1024), ports, table,
+            (port, pool, h) -> transmitted++, DropSink.NONE);
+        final int[] destinations = BenchTables.keys(routes, "installed", FRAMES, 4);
+        final Random random = new Random(5);
+        trace = new PreloadedTrace();
+        for (int i = 0; i < FRAMES; i++)
+        {
+            final byte[] frame = BenchFrames.udp(0x0A010000 | random.nextInt(1 << 16), destinations[i],
+                1024 + random.nextInt(60000), 60);
+            trace.add(frame, frame.length, i);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PacketBatch.VECTOR_SIZE)
+    public long forward()
+    {
+        final PreloadedTrace trace = this.trace;
+        int p = position;
+        for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
+        {
+            dataplane.receive(0, trace.buffer(), trace.offset(p), trace.length(p), p, 0);
+            p = (p + 1) & (FRAMES - 1);
+        }
+        dataplane.flush();
+        position = p;
+        return transmitted;
+    }
+
+    @TearDown
+    public void checkForwarded()
+    {
+        final var snapshot = dataplane.counters().snapshot();
+        if (!snapshot.drops.isEmpty())
+        {
+            throw new IllegalStateException("benchmark traffic was dropped: " + snapshot.drops);
+        }
+    }
+}
