@@ -31,7 +31,7 @@ final class BenchTables
                 r.metric()));
             portIndexes.add(port);
         }
-        final RoutingTable table = new RoutingTable(ports, Math.max(1, routes.size()), 1 << 16);
+        final RoutingTable table = new RoutingTable(ports, routes.size() + 100_000, 1 << 16);
         try
         {
             table.addAll(routes, portIndexes);

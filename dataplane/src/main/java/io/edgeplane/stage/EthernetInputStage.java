@@ -13,7 +13,7 @@ import static io.edgeplane.proto.EthernetFlyweight.HEADER_LENGTH;
 import static io.edgeplane.proto.EthernetFlyweight.VLAN_HEADER_LENGTH;
 
 /**
- * L2 admission: frame length, source MAC sanity, destination MAC (ours or broadcast), one optional 802.1Q tag
+ * L2 admission: frame length, the ingress port's administrative state, source MAC sanity, destination MAC (ours or broadcast), one optional 802.1Q tag
  * (its VID must be the port's VLAN, or 0 for priority tagging), then dispatch on EtherType.
  */
 public final class EthernetInputStage extends Stage
@@ -47,7 +47,11 @@ public final class EthernetInputStage extends Stage
             final int port = pool.inPort(h);
             ethernet.wrap(buffer, offset);
             final long destination = ethernet.destination();
-            if (EthernetFlyweight.isMulticast(ethernet.source()))
+            if (!ports.adminUp(port))
+            {
+                drop(h, DropReason.PORT_DOWN);
+            }
+            else if (EthernetFlyweight.isMulticast(ethernet.source()))
             {
                 drop(h, DropReason.ETH_BAD_SOURCE_MAC);
             }
