@@ -1,0 +1,160 @@
+package io.edgeplane.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Options and HTTP calls shared by the CLI verbs that talk to a running gateway. */
+public final class ApiClient
+{
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @Option(names = "--api", description = "gateway API (default: $EDGEPLANE_API or http://127.0.0.1:9180)")
+    String api;
+
+    @Option(names = "--token", description = "API token (default: $EDGEPLANE_TOKEN)")
+    String token;
+
+    @Option(names = "--json", description = "print the API's JSON instead of a table")
+    boolean json;
+
+    private String base()
+    {
+        String value = api != null ? api : System.getenv("EDGEPLANE_API");
+        if (value == null || value.isEmpty())
+        {
+            value = "http://127.0.0.1:9180";
+        }
+        if (!value.startsWith("http://") && !value.startsWith("https://"))
+        {
+            value = "http://" + value;
+        }
+        return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+    }
+
+    static String encode(final String value)
+    {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /** Perform a request; a non-2xx answer becomes a one-line {@link Main.UserError}. */
+    String call(final String method, final String path, final JsonNode body)
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
+            .timeout(Duration.ofSeconds(10))
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() :
+                HttpRequest.BodyPublishers.ofString(body.toString()));
+        if (body != null)
+        {
+            request.header("Content-Type", "application/json");
+        }
+        final String bearer = token != null ? token : System.getenv("EDGEPLANE_TOKEN");
+        if (bearer != null)
+        {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        final HttpResponse<String> response;
+        try
+        {
+            response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build()
+                .send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
+        catch (final IOException ex)
+        {
+            throw new Main.UserError("cannot reach the gateway at " + base() + " (" + ex.getClass().getSimpleName() +
+                (ex.getMessage() == null ? "" : ": " + ex.getMessage()) + ")");
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new Main.UserError("interrupted");
+        }
+        if (response.statusCode() / 100 != 2)
+        {
+            String message = response.body();
+            try
+            {
+                final JsonNode error = MAPPER.readTree(response.body());
+                if (error.has("error"))
+                {
+                    message = error.get("error").asText();
+                }
+            }
+            catch (final IOException ignored)
+            {
+                // not JSON: print as it came
+            }
+            throw new Main.UserError(message.strip() + " (HTTP " + response.statusCode() + ")");
+        }
+        return response.body();
+    }
+
+    JsonNode callJson(final String method, final String path, final JsonNode body)
+    {
+        final String text = call(method, path, body);
+        try
+        {
+            return MAPPER.readTree(text);
+        }
+        catch (final IOException ex)
+        {
+            throw new Main.UserError("the gateway answered something that is not JSON");
+        }
+    }
+
+    /** Print {@code rows} as an aligned table with {@code columns} (field names). */
+    static void table(final JsonNode rows, final String... columns)
+    {
+        final int[] widths = new int[columns.length];
+        for (int c = 0; c < columns.length; c++)
+        {
+            widths[c] = columns[c].length();
+            for (final JsonNode row : rows)
+            {
+                widths[c] = Math.max(widths[c], row.path(columns[c]).asText().length());
+            }
+        }
+        final StringBuilder out = new StringBuilder();
+        for (int c = 0; c < columns.length; c++)
+        {
+            out.append(String.format("%-" + (widths[c] + 2) + "s", columns[c]));
+        }
+        out.append('\n');
+        for (final JsonNode row : rows)
+        {
+            for (int c = 0; c < columns.length; c++)
+            {
+                out.append(String.format("%-" + (widths[c] + 2) + "s", row.path(columns[c]).asText()));
+            }
+            out.append('\n');
+        }
+        System.out.print(out.toString().lines().map(String::stripTrailing).reduce("", (a, b) -> a + b + "\n"));
+    }
+
+    void print(final JsonNode node, final String... columns)
+    {
+        if (json)
+        {
+            System.out.println(node.toPrettyString());
+        }
+        else if (node.isArray())
+        {
+            table(node, columns);
+        }
+        else
+        {
+            final com.fasterxml.jackson.databind.node.ArrayNode rows = MAPPER.createArrayNode();
+            rows.add(node);
+            table(rows, columns);
+        }
+    }
+}

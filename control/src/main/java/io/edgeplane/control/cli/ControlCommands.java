@@ -1,0 +1,312 @@
+package io.edgeplane.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * The CLI verbs that talk to a running gateway, mirroring the {@code Add/Get/Remove-HcsNetRoute} model:
+ * {@code route add|get|remove}, {@code port get|set}, {@code neighbor add|get|remove}, {@code counters},
+ * {@code trace start|get}.
+ */
+public final class ControlCommands
+{
+    private ControlCommands()
+    {
+    }
+
+    @Command(name = "route", description = "Routes of the running gateway.",
+        subcommands = {RouteAdd.class, RouteGet.class, RouteRemove.class})
+    public static final class Route implements Runnable
+    {
+        @Override
+        public void run()
+        {
+            throw new Main.UserError("route: missing verb (add, get, remove)");
+        }
+    }
+
+    @Command(name = "add", description = "Add a route (replaces the route with the same interface and prefix).")
+    static final class RouteAdd implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--interface", required = true)
+        String iface;
+
+        @Option(names = "--prefix", required = true, description = "destination prefix, e.g. 192.168.20.0/24")
+        String prefix;
+
+        @Option(names = "--next-hop", required = true)
+        String nextHop;
+
+        @Option(names = "--metric", defaultValue = "100")
+        int metric;
+
+        @Override
+        public void run()
+        {
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode().put("interface", iface)
+                .put("destinationPrefix", prefix).put("nextHop", nextHop).put("routeMetric", metric);
+            client.print(client.callJson("POST", "/v1/routes", body), "interface", "destinationPrefix", "nextHop",
+                "routeMetric", "replaced");
+        }
+    }
+
+    @Command(name = "get", description = "List routes, all or of one interface.")
+    static final class RouteGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--interface")
+        String iface;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("GET", "/v1/routes" + (iface == null ? "" : "?interface=" +
+                ApiClient.encode(iface)), null), "interface", "destinationPrefix", "nextHop", "routeMetric");
+        }
+    }
+
+    @Command(name = "remove", description = "Remove the route of an interface to a prefix.")
+    static final class RouteRemove implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--interface", required = true)
+        String iface;
+
+        @Option(names = "--prefix", required = true)
+        String prefix;
+
+        @Override
+        public void run()
+        {
+            final JsonNode removed = client.callJson("DELETE", "/v1/routes?interface=" + ApiClient.encode(iface) +
+                "&destinationPrefix=" + ApiClient.encode(prefix), null);
+            client.print(removed.has("removed") && !client.json ? removed.get("removed") : removed, "interface",
+                "destinationPrefix", "nextHop", "routeMetric");
+        }
+    }
+
+    @Command(name = "port", description = "Ports of the running gateway.", subcommands = {PortGet.class,
+        PortSet.class})
+    public static final class Port implements Runnable
+    {
+        @Override
+        public void run()
+        {
+            throw new Main.UserError("port: missing verb (get, set)");
+        }
+    }
+
+    @Command(name = "get", description = "List ports with state and counters.")
+    static final class PortGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("GET", "/v1/ports", null), "name", "device", "ipv4", "mac", "mtu",
+                "adminUp", "rxPackets", "txPackets");
+        }
+    }
+
+    @Command(name = "set", description = "Set a port administratively up or down.")
+    static final class PortSet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Option(names = "--admin", required = true, description = "up or down")
+        String admin;
+
+        @Override
+        public void run()
+        {
+            if (!"up".equals(admin) && !"down".equals(admin))
+            {
+                throw new Main.UserError("--admin: expected up or down, got " + admin);
+            }
+            client.print(client.callJson("PUT", "/v1/ports/" + ApiClient.encode(name),
+                ApiClient.MAPPER.createObjectNode().put("adminUp", "up".equals(admin))), "name", "adminUp");
+        }
+    }
+
+    @Command(name = "neighbor", description = "Neighbors (IP to MAC) of the running gateway.",
+        subcommands = {NeighborAdd.class, NeighborGet.class, NeighborRemove.class})
+    public static final class Neighbor implements Runnable
+    {
+        @Override
+        public void run()
+        {
+            throw new Main.UserError("neighbor: missing verb (add, get, remove)");
+        }
+    }
+
+    @Command(name = "add", description = "Add a static neighbor.")
+    static final class NeighborAdd implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--interface", required = true)
+        String iface;
+
+        @Option(names = "--ip", required = true)
+        String ip;
+
+        @Option(names = "--mac", required = true)
+        String mac;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("POST", "/v1/neighbors", ApiClient.MAPPER.createObjectNode()
+                .put("interface", iface).put("ip", ip).put("mac", mac)), "interface", "ip", "mac", "static");
+        }
+    }
+
+    @Command(name = "get", description = "List neighbors, static and learned.")
+    static final class NeighborGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("GET", "/v1/neighbors", null), "interface", "ip", "mac", "static");
+        }
+    }
+
+    @Command(name = "remove", description = "Remove a neighbor.")
+    static final class NeighborRemove implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--interface", required = true)
+        String iface;
+
+        @Option(names = "--ip", required = true)
+        String ip;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("DELETE", "/v1/neighbors?interface=" + ApiClient.encode(iface) + "&ip=" +
+                ApiClient.encode(ip), null), "removed");
+        }
+    }
+
+    @Command(name = "counters", description = "Counters of the running gateway.")
+    public static final class Counters implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--prometheus", description = "print the Prometheus text format")
+        boolean prometheus;
+
+        @Override
+        public void run()
+        {
+            if (prometheus)
+            {
+                System.out.print(client.call("GET", "/metrics", null));
+                return;
+            }
+            final JsonNode counters = client.callJson("GET", "/v1/counters", null);
+            if (client.json)
+            {
+                System.out.println(counters.toPrettyString());
+                return;
+            }
+            final StringBuilder out = new StringBuilder();
+            for (final String section : new String[] {"ports", "stages", "drops"})
+            {
+                out.append(section).append(":\n");
+                final Iterator<Map.Entry<String, JsonNode>> fields = counters.path(section).fields();
+                while (fields.hasNext())
+                {
+                    final Map.Entry<String, JsonNode> field = fields.next();
+                    if (field.getValue().isObject())
+                    {
+                        out.append(String.format("  %-10s", field.getKey()));
+                        field.getValue().fields().forEachRemaining(e ->
+                            out.append(String.format(" %s %d", e.getKey(), e.getValue().asLong())));
+                        out.append('\n');
+                    }
+                    else
+                    {
+                        out.append(String.format("  %-24s %d%n", field.getKey(), field.getValue().asLong()));
+                    }
+                }
+            }
+            System.out.print(out);
+        }
+    }
+
+    @Command(name = "trace", description = "Packet tracing in the running gateway.",
+        subcommands = {TraceStart.class, TraceGet.class})
+    public static final class Trace implements Runnable
+    {
+        @Override
+        public void run()
+        {
+            throw new Main.UserError("trace: missing verb (start, get)");
+        }
+    }
+
+    @Command(name = "start", description = "Trace the next N packets (optionally to or from one address).")
+    static final class TraceStart implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--packets", defaultValue = "10")
+        int packets;
+
+        @Option(names = "--address")
+        String address;
+
+        @Override
+        public void run()
+        {
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode().put("packets", packets);
+            if (address != null)
+            {
+                body.put("address", address);
+            }
+            client.print(client.callJson("POST", "/v1/trace", body), "tracing");
+        }
+    }
+
+    @Command(name = "get", description = "Print the trace records collected so far.")
+    static final class TraceGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            System.out.print(client.call("GET", "/v1/trace", null));
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.edgeplane.control.cli;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.control.gateway.Gateway;
+import io.edgeplane.control.gateway.GatewayException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "gateway", description = "Run the dataplane on live interfaces with the control API.")
+public final class GatewayCommand implements Callable<Integer>
+{
+    @Option(names = "--config", required = true, description = "JSON config; every port names its 'device'")
+    Path config;
+
+    @Option(names = "--state", defaultValue = "edgeplane-state",
+        description = "directory of the persisted state (default: ./edgeplane-state)")
+    Path state;
+
+    @Option(names = "--api", defaultValue = "127.0.0.1:9180", description = "API address (default 127.0.0.1:9180)")
+    String api;
+
+    @Option(names = "--token", description = "API token (or EDGEPLANE_TOKEN); required off loopback")
+    String token;
+
+    @Option(names = "--no-devices", description = "do not bind devices: control plane and dataplane only " +
+        "(rehearse a config and its API changes, test automation)")
+    boolean noDevices;
+
+    @Override
+    public Integer call() throws InterruptedException
+    {
+        final DataplaneConfig dataplaneConfig;
+        try
+        {
+            dataplaneConfig = ConfigLoader.load(config);
+        }
+        catch (final ConfigException ex)
+        {
+            throw new Main.UserError(ex.getMessage());
+        }
+        final String apiToken = token != null ? token : System.getenv("EDGEPLANE_TOKEN");
+        final Gateway gateway;
+        try
+        {
+            gateway = new Gateway(dataplaneConfig, state, address(api), apiToken, !noDevices);
+        }
+        catch (final GatewayException ex)
+        {
+            throw new Main.UserError(ex.getMessage());
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            gateway.close();
+            stopped.countDown();
+        }, "edgeplane-shutdown"));
+        final StringBuilder ports = new StringBuilder();
+        dataplaneConfig.ports().forEach(p -> ports.append(' ').append(p.name()).append('=')
+            .append(noDevices ? "-" : p.device()));
+        final InetSocketAddress bound = address(api);
+        System.out.println("edgeplane gateway:" + ports + "; api http://" + bound.getAddress().getHostAddress() + ":" +
+            gateway.apiPort() + "; state " + state);
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    static InetSocketAddress address(final String text)
+    {
+        final int colon = text.lastIndexOf(':');
+        if (colon <= 0)
+        {
+            throw new Main.UserError("--api: expected host:port, got " + text);
+        }
+        try
+        {
+            final int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535)
+            {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(InetAddress.getByName(text.substring(0, colon)), port);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new Main.UserError("--api: bad port in " + text);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new Main.UserError("--api: unknown host in " + text);
+        }
+    }
+}

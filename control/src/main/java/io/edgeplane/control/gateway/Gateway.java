@@ -1,0 +1,160 @@
+package io.edgeplane.control.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.control.api.ApiServer;
+import io.edgeplane.control.api.ControlService;
+import io.edgeplane.control.state.StateStore;
+import io.edgeplane.port.DropSink;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.stage.Dataplane;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway process: live ports, one run-to-completion worker (an Agrona agent), the control API and the
+ * persisted state. Start order: ports (fail fast on a bad device), state restore (persisted state wins over the
+ * config file's routes, neighbors and admin states; the config file always gives the ports), worker, API.
+ */
+public final class Gateway implements AutoCloseable
+{
+    private final Dataplane dataplane;
+    private final LivePort[] livePorts;
+    private final AgentRunner runner;
+    private final ApiServer api;
+    private final StateStore store;
+    private final ControlService control;
+    private final Path stateDirectory;
+
+    /**
+     * @param openDevices false runs without live devices (frames are neither read nor sent): the control plane
+     *                    and its persistence are then testable without root.
+     */
+    public Gateway(final DataplaneConfig config, final Path stateDirectory, final InetSocketAddress apiAddress,
+        final String token, final boolean openDevices) throws GatewayException
+    {
+        this.stateDirectory = stateDirectory;
+        final PortTable ports = new PortTable(config.ports());
+        livePorts = new LivePort[ports.count()];
+        if (openDevices)
+        {
+            for (int i = 0; i < ports.count(); i++)
+            {
+                if (ports.device(i) == null)
+                {
+                    closePorts();
+                    throw new GatewayException("ports[" + i + "].device: missing (gateway mode binds every port " +
+                        "to a Linux interface)");
+                }
+                try
+                {
+                    livePorts[i] = new LivePort(i, ports.name(i), ports.device(i), ports.mtu(i));
+                }
+                catch (final GatewayException ex)
+                {
+                    closePorts();
+                    throw ex;
+                }
+            }
+        }
+        try
+        {
+            dataplane = new Dataplane(config, new PacketPool(Dataplane.DEFAULT_POOL_SLOTS), ports, null,
+                (port, pool, h) ->
+                {
+                    final LivePort live = livePorts[port];
+                    if (live != null)
+                    {
+                        live.send(pool, h);
+                    }
+                },
+                DropSink.NONE);
+        }
+        catch (final ConfigException ex)
+        {
+            closePorts();
+            throw new GatewayException(ex.getMessage());
+        }
+        for (final LivePort live : livePorts)
+        {
+            if (live != null)
+            {
+                live.attach(dataplane);
+            }
+        }
+        final WorkerCommands commands = new WorkerCommands(dataplane);
+        runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null,
+            new GatewayAgent(dataplane, livePorts, commands));
+        AgentRunner.startOnThread(runner);
+
+        try
+        {
+            store = new StateStore(stateDirectory);
+            control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store);
+            final StateStore.Recovered recovered = store.recover();
+            control.restore(recovered.snapshot(), recovered.ops());
+            store.open(control.runningConfig());
+            api = new ApiServer(apiAddress, token, control);
+        }
+        catch (final IOException | ConfigException | IllegalArgumentException ex)
+        {
+            runner.close();
+            closePorts();
+            throw new GatewayException("state " + stateDirectory + ": " + ex.getMessage());
+        }
+    }
+
+    public int apiPort()
+    {
+        return api.port();
+    }
+
+    public ControlService control()
+    {
+        return control;
+    }
+
+    public Dataplane dataplane()
+    {
+        return dataplane;
+    }
+
+    private void closePorts()
+    {
+        for (final LivePort live : livePorts)
+        {
+            if (live != null)
+            {
+                live.close();
+            }
+        }
+    }
+
+    /** Graceful stop: API first, then the worker, then ports; state is already durable, counters are written. */
+    @Override
+    public void close()
+    {
+        api.close();
+        runner.close();
+        closePorts();
+        try
+        {
+            store.compact(control.runningConfig());
+            store.close();
+            new ObjectMapper().writerWithDefaultPrettyPrinter()
+                .writeValue(stateDirectory.resolve("counters.json").toFile(), control.counters());
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("edgeplane: warning: could not write final state: " + ex.getMessage());
+        }
+    }
+}

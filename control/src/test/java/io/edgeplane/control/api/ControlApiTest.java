@@ -1,0 +1,254 @@
+package io.edgeplane.control.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The control API of a gateway process (devices not bound, so no root needed): validation, make-before-break
+ * semantics, persistence across SIGKILL, a torn journal tail, tokens and the Prometheus export.
+ */
+class ControlApiTest
+{
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String CONFIG = """
+        { "ports": [
+            { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24" },
+            { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24" },
+            { "name": "Port3", "mac": "02:00:00:00:03:01", "ipv4": "10.3.0.1/24" } ],
+          "routes": [ { "interface": "Port2", "prefix": "192.168.20.0/24", "nextHop": "10.2.0.254", "metric": 100 } ]
+        }
+        """;
+
+    @TempDir
+    Path tmp;
+    private Path config;
+    private Path state;
+    private GatewayProcess gateway;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        config = tmp.resolve("config.json");
+        Files.writeString(config, CONFIG);
+        state = tmp.resolve("state");
+        gateway = start();
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        gateway.close();
+    }
+
+    private GatewayProcess start(final String... extra) throws Exception
+    {
+        final List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--state", state.toString(),
+            "--api", "127.0.0.1:0", "--no-devices"));
+        args.addAll(List.of(extra));
+        return GatewayProcess.start(List.of(), args.toArray(String[]::new));
+    }
+
+    private static String route(final String iface, final String prefix, final String nextHop, final int metric)
+    {
+        return "{\"interface\":\"" + iface + "\",\"destinationPrefix\":\"" + prefix + "\",\"nextHop\":\"" + nextHop +
+            "\",\"routeMetric\":" + metric + "}";
+    }
+
+    private JsonNode json(final GatewayProcess.Response response) throws Exception
+    {
+        return MAPPER.readTree(response.body());
+    }
+
+    @Test
+    void shouldAddReplaceListAndRemoveRoutes() throws Exception
+    {
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "192.168.20.0/24", "10.3.0.254",
+            200)).status());
+        final GatewayProcess.Response replaced = gateway.request("POST", "/v1/routes",
+            route("Port3", "192.168.20.0/24", "10.3.0.253", 50));
+        assertEquals(200, replaced.status());
+        assertTrue(json(replaced).get("replaced").asBoolean());
+        final JsonNode port3 = json(gateway.request("GET", "/v1/routes?interface=Port3", null));
+        assertEquals(1, port3.size());
+        assertEquals("10.3.0.253", port3.get(0).get("nextHop").asText());
+        assertEquals(50, port3.get(0).get("routeMetric").asInt());
+        assertEquals(2, json(gateway.request("GET", "/v1/routes", null)).size());
+        assertEquals(200, gateway.request("DELETE", "/v1/routes?interface=Port3&destinationPrefix=192.168.20.0/24",
+            null).status());
+        assertEquals(404, gateway.request("DELETE", "/v1/routes?interface=Port3&destinationPrefix=192.168.20.0/24",
+            null).status());
+        final JsonNode ports = json(gateway.request("PUT", "/v1/ports/Port2", "{\"adminUp\": false}"));
+        assertEquals(false, ports.get("adminUp").asBoolean());
+        assertEquals(false, json(gateway.request("GET", "/v1/config", null)).get("ports").get(1).get("adminUp")
+            .asBoolean());
+    }
+
+    @Test
+    void shouldRefuseBadRequestsWithAReasonAndChangeNothing() throws Exception
+    {
+        final String before = gateway.request("GET", "/v1/config", null).body();
+        final String[][] cases = {
+            {"{\"interface\": \"Port3\", ", "400", null, "malformed JSON"},
+            {route("Port3", "10.0.0.0/33", "10.3.0.9", 1), "400", "destinationPrefix", "prefix length 33"},
+            {route("Port3", "300.1.1.1/8", "10.3.0.9", 1), "400", "destinationPrefix", "octet 300 > 255"},
+            {route("Port3", "10.0.0.1/8", "10.3.0.9", 1), "400", "destinationPrefix", "host bits set"},
+            {route("Port9", "10.0.0.0/8", "10.3.0.9", 1), "400", "interface", "unknown interface Port9"},
+            {route("Port3", "10.0.0.0/8", "10.3.0.9", -1), "400", "routeMetric", "metric -1 not in 1..9999"},
+            {route("Port3", "10.0.0.0/8", "10.2.0.9", 1), "400", "nextHop", "not reachable through Port3"},
+            {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\"," +
+                "\"routeMetric\":\"high\"}", "400", "routeMetric", "must be an integer"},
+            {"{\"interface\":3,\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\"}", "400", "interface",
+                "must be a string"},
+            {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\",\"colour\":1}",
+                "400", "colour", "unknown field"},
+            {"[1,2,3]", "400", null, "must be a JSON object"},
+            {"{\"pad\":\"" + "x".repeat(70_000) + "\"}", "413", null, "larger than"},
+        };
+        for (final String[] c : cases)
+        {
+            final GatewayProcess.Response response = gateway.request("POST", "/v1/routes", c[0]);
+            assertEquals(Integer.parseInt(c[1]), response.status(), c[3] + ": " + response.body());
+            final JsonNode error = json(response);
+            assertTrue(error.get("error").asText().contains(c[3]), error.toString());
+            if (c[2] != null)
+            {
+                assertEquals(c[2], error.get("field").asText());
+            }
+        }
+        assertEquals(400, gateway.request("PUT", "/v1/ports/Port2", "{\"adminUp\": \"no\"}").status());
+        assertEquals(400, gateway.request("PUT", "/v1/ports/Port9", "{\"adminUp\": false}").status());
+        assertEquals(405, gateway.request("PATCH", "/v1/routes", "{}").status());
+        assertEquals(404, gateway.request("GET", "/v2/routes", null).status());
+        assertEquals(before, gateway.request("GET", "/v1/config", null).body(), "state changed by bad requests");
+    }
+
+    @Test
+    void shouldSurviveARequestFloodWithStateIntact() throws Exception
+    {
+        final String before = gateway.request("GET", "/v1/config", null).body();
+        final ExecutorService pool = Executors.newFixedThreadPool(8);
+        try
+        {
+            final List<Future<Integer>> results = new ArrayList<>();
+            for (int i = 0; i < 400; i++)
+            {
+                final int n = i;
+                results.add(pool.submit(() -> n % 2 == 0 ?
+                    gateway.request("POST", "/v1/routes", route("Port3", "10.0.0.0/33", "10.3.0.9", 1)).status() :
+                    gateway.request("GET", "/v1/routes", null).status()));
+            }
+            for (int i = 0; i < results.size(); i++)
+            {
+                assertEquals(i % 2 == 0 ? 400 : 200, results.get(i).get());
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        assertEquals(before, gateway.request("GET", "/v1/config", null).body());
+    }
+
+    @Test
+    void shouldRestoreExactlyTheAcknowledgedStateAfterSigkill() throws Exception
+    {
+        final List<String> expected = new ArrayList<>();
+        expected.add("Port2 192.168.20.0/24 10.2.0.254 100");
+        for (int i = 0; i < 40; i++)
+        {
+            final String prefix = "172.16." + i + ".0/24";
+            assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", prefix, "10.3.0.7", 10 + i))
+                .status());
+            expected.add("Port3 " + prefix + " 10.3.0.7 " + (10 + i));
+            if (i % 5 == 4)
+            {
+                assertEquals(200, gateway.request("DELETE", "/v1/routes?interface=Port3&destinationPrefix=172.16." +
+                    (i - 2) + ".0/24", null).status());
+                expected.remove("Port3 172.16." + (i - 2) + ".0/24 10.3.0.7 " + (10 + i - 2));
+            }
+        }
+        assertEquals(200, gateway.request("PUT", "/v1/ports/Port1", "{\"adminUp\": false}").status());
+        assertEquals(201, gateway.request("POST", "/v1/neighbors",
+            "{\"interface\":\"Port2\",\"ip\":\"10.2.0.254\",\"mac\":\"02:00:00:00:02:fe\"}").status());
+        gateway.kill();
+
+        gateway = start();
+        final JsonNode routes = json(gateway.request("GET", "/v1/routes", null));
+        final List<String> actual = new ArrayList<>();
+        routes.forEach(r -> actual.add(r.get("interface").asText() + " " + r.get("destinationPrefix").asText() + " " +
+            r.get("nextHop").asText() + " " + r.get("routeMetric").asInt()));
+        expected.sort(null);
+        actual.sort(null);
+        assertEquals(expected, actual);
+        assertEquals(false, json(gateway.request("GET", "/v1/ports", null)).get(0).get("adminUp").asBoolean());
+        final JsonNode neighbors = json(gateway.request("GET", "/v1/neighbors", null));
+        assertEquals(1, neighbors.size());
+        assertEquals("02:00:00:00:02:fe", neighbors.get(0).get("mac").asText());
+    }
+
+    @Test
+    void shouldIgnoreATornJournalTail() throws Exception
+    {
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "172.17.0.0/16", "10.3.0.7", 5))
+            .status());
+        gateway.kill();
+        // A crash in the middle of the next append: a length and half a record.
+        Files.write(state.resolve("journal.log"), new byte[] {0, 0, 0, 90, 1, 2, 3, 4, '{', '"'},
+            StandardOpenOption.APPEND);
+        gateway = start();
+        final JsonNode routes = json(gateway.request("GET", "/v1/routes?interface=Port3", null));
+        assertEquals(1, routes.size());
+        assertEquals("172.17.0.0/16", routes.get(0).get("destinationPrefix").asText());
+    }
+
+    @Test
+    void shouldRequireTheTokenWhenOneIsSet() throws Exception
+    {
+        gateway.close();
+        gateway = start("--token", "s3cret");
+        assertEquals(401, gateway.request("GET", "/v1/routes", null).status());
+        assertEquals(401, gateway.request("GET", "/v1/routes", null, "wrong").status());
+        assertEquals(200, gateway.request("GET", "/v1/routes", null, "s3cret").status());
+    }
+
+    @Test
+    void shouldExportPrometheusCounters() throws Exception
+    {
+        final String metrics = gateway.request("GET", "/metrics", null).body();
+        assertTrue(metrics.contains("# TYPE edgeplane_drops_total counter"), metrics);
+        assertTrue(metrics.contains("edgeplane_drops_total{reason=\"ip4-no-route\"} 0"), metrics);
+        assertTrue(metrics.contains("edgeplane_port_rx_packets_total{port=\"Port1\"} 0"), metrics);
+        for (final String line : metrics.split("\n"))
+        {
+            assertTrue(line.startsWith("#") || line.matches("[a-z_]+\\{[a-z]+=\"[A-Za-z0-9._-]+\"} \\d+"), line);
+        }
+    }
+
+    @Test
+    void shouldStopGracefullyOnSigterm() throws Exception
+    {
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "172.18.0.0/16", "10.3.0.7", 5))
+            .status());
+        // A JVM stopped by SIGTERM exits 143 once its shutdown hooks (our graceful stop) have run.
+        final int exit = gateway.terminate();
+        assertTrue(exit == 143 || exit == 0, "exit " + exit + ": " + gateway.output());
+        assertTrue(Files.exists(state.resolve("counters.json")), "counters flushed");
+        assertTrue(Files.readString(state.resolve("state.json")).contains("172.18.0.0/16"), "state saved");
+    }
+}
