@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Every run-time change of the gateway goes through here: validate (a 4xx naming the field; nothing changes on
@@ -42,12 +43,15 @@ public final class ControlService
     private final WorkerCommands worker;
     private final DataplaneCounters counters;
     private final StateStore store;
+    private final AtomicLongArray captureDrops;
     private final Map<String, NeighborConfig> staticNeighbors = new LinkedHashMap<>();
     private boolean replaying;
 
     public ControlService(final DataplaneConfig config, final PortTable ports, final RoutingTable routes,
-        final WorkerCommands worker, final DataplaneCounters counters, final StateStore store)
+        final WorkerCommands worker, final DataplaneCounters counters, final StateStore store,
+        final AtomicLongArray captureDrops)
     {
+        this.captureDrops = captureDrops;
         this.config = config;
         this.ports = ports;
         this.routes = routes;
@@ -198,7 +202,8 @@ public final class ControlService
             .put("ipv4", Ipv4Address.format(ports.address(port)) + "/" + ports.prefixLength(port))
             .put("mtu", ports.mtu(port)).put("adminUp", ports.adminUp(port));
         node.put("rxPackets", counters.rxPackets(port).get()).put("txPackets", counters.txPackets(port).get())
-            .put("rxBytes", counters.rxBytes(port).get()).put("txBytes", counters.txBytes(port).get());
+            .put("rxBytes", counters.rxBytes(port).get()).put("txBytes", counters.txBytes(port).get())
+            .put("captureDrops", captureDrops.get(port));
         return node;
     }
 

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The gateway process: live ports, one run-to-completion worker (an Agrona agent), the control API and the
@@ -90,15 +91,17 @@ public final class Gateway implements AutoCloseable
             }
         }
         final WorkerCommands commands = new WorkerCommands(dataplane);
+        final AtomicLongArray captureDrops = new AtomicLongArray(ports.count());
         runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null,
-            new GatewayAgent(dataplane, livePorts, commands));
+            new GatewayAgent(dataplane, livePorts, commands, captureDrops));
         AgentRunner.startOnThread(runner);
 
         try
         {
             store = new StateStore(stateDirectory);
-            control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store);
+            control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store,
+                captureDrops);
             final StateStore.Recovered recovered = store.recover();
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());

@@ -3,21 +3,30 @@ package io.edgeplane.control.gateway;
 import io.edgeplane.stage.Dataplane;
 import org.agrona.concurrent.Agent;
 
+import java.util.concurrent.atomic.AtomicLongArray;
+
 /**
  * The run-to-completion worker: control commands first (bounded), then a burst from every port, then the
- * vector is flushed through the pipeline. One thread, one dataplane, no locks.
+ * vector is flushed through the pipeline. One thread, one dataplane, no locks. Every 100 ms it publishes the
+ * kernel's capture drop counts (pcap_stats) for the control plane.
  */
 final class GatewayAgent implements Agent
 {
     private final Dataplane dataplane;
     private final LivePort[] ports;
-    private final WorkerCommands commands;
+    private static final long STATS_INTERVAL_NANOS = 100_000_000L;
 
-    GatewayAgent(final Dataplane dataplane, final LivePort[] ports, final WorkerCommands commands)
+    private final WorkerCommands commands;
+    private final AtomicLongArray captureDrops;
+    private long nextStats;
+
+    GatewayAgent(final Dataplane dataplane, final LivePort[] ports, final WorkerCommands commands,
+        final AtomicLongArray captureDrops)
     {
         this.dataplane = dataplane;
         this.ports = ports;
         this.commands = commands;
+        this.captureDrops = captureDrops;
     }
 
     @Override
@@ -32,6 +41,18 @@ final class GatewayAgent implements Agent
             }
         }
         dataplane.flush();
+        final long now = System.nanoTime();
+        if (now - nextStats >= 0)
+        {
+            nextStats = now + STATS_INTERVAL_NANOS;
+            for (int i = 0; i < ports.length; i++)
+            {
+                if (ports[i] != null)
+                {
+                    captureDrops.lazySet(i, ports[i].captureDrops());
+                }
+            }
+        }
         return work;
     }
 

@@ -17,7 +17,12 @@ import org.pcap4j.core.RawPacketListener;
  */
 public final class LivePort implements AutoCloseable
 {
-    public static final int SNAPLEN = 65535;
+    /**
+     * Capture length: a frame never exceeds a pool slot, and libpcap sizes each ring slot by the snaplen, so a
+     * 64 KiB snaplen would leave a 16 MiB ring with room for only ~250 frames.
+     */
+    public static final int SNAPLEN = 2048;
+    public static final int RING_BYTES = 32 << 20;
     public static final int POLL_BURST = 64;
 
     private final int index;
@@ -43,7 +48,7 @@ public final class LivePort implements AutoCloseable
                 .promiscuousMode(PcapNetworkInterface.PromiscuousMode.PROMISCUOUS)
                 .timeoutMillis(1)
                 .immediateMode(true)
-                .bufferSize(4 << 20)
+                .bufferSize(RING_BYTES)
                 .direction(PcapHandle.PcapDirection.IN)
                 .build();
             handle.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
@@ -108,6 +113,20 @@ public final class LivePort implements AutoCloseable
         catch (final PcapNativeException | NotOpenException ex)
         {
             errors++;
+        }
+    }
+
+    /** Frames the kernel dropped before we read them (ring full, or the interface itself), per pcap_stats. */
+    public long captureDrops()
+    {
+        try
+        {
+            final org.pcap4j.core.PcapStat stat = handle.getStats();
+            return stat.getNumPacketsDropped() + stat.getNumPacketsDroppedByIf();
+        }
+        catch (final PcapNativeException | NotOpenException ex)
+        {
+            return -1;
         }
     }
 
