@@ -20,6 +20,14 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         neighbors = List.copyOf(neighbors);
     }
 
+    /** The same config with {@code more} routes after its own (e.g. from a route file). */
+    public DataplaneConfig withRoutes(final List<RouteConfig> more)
+    {
+        final java.util.ArrayList<RouteConfig> all = new java.util.ArrayList<>(routes);
+        all.addAll(more);
+        return new DataplaneConfig(ports, all, neighbors, flowHashSeed);
+    }
+
     /** @return the port index of that name, or -1. */
     public int portIndex(final String name)
     {

@@ -30,7 +30,7 @@ public final class DemoCommand implements Callable<Integer>
         System.out.println("config: " + demo.resolve("config.json"));
         System.out.println("trace:  " + demo.resolve("trace.pcap"));
         final ReplayResult result = ReplayCommand.replay(
-            demo.resolve("config.json"), demo.resolve("trace.pcap"), outDir, null, trace);
+            demo.resolve("config.json"), demo.resolve("trace.pcap"), outDir, null, trace, null);
         ReplayCommand.printSummary(System.out, result, true);
         return 0;
     }

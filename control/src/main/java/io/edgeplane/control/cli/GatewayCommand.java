@@ -1,7 +1,5 @@
 package io.edgeplane.control.cli;
 
-import io.edgeplane.config.ConfigException;
-import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.control.gateway.Gateway;
 import io.edgeplane.control.gateway.GatewayException;
@@ -31,6 +29,10 @@ public final class GatewayCommand implements Callable<Integer>
     @Option(names = "--token", description = "API token (or EDGEPLANE_TOKEN); required off loopback")
     String token;
 
+    @Option(names = "--routes", description = "route file added to the config's routes (initial state only: " +
+        "a persisted state wins)")
+    Path routes;
+
     @Option(names = "--no-devices", description = "do not bind devices: control plane and dataplane only " +
         "(rehearse a config and its API changes, test automation)")
     boolean noDevices;
@@ -38,15 +40,7 @@ public final class GatewayCommand implements Callable<Integer>
     @Override
     public Integer call() throws InterruptedException
     {
-        final DataplaneConfig dataplaneConfig;
-        try
-        {
-            dataplaneConfig = ConfigLoader.load(config);
-        }
-        catch (final ConfigException ex)
-        {
-            throw new Main.UserError(ex.getMessage());
-        }
+        final DataplaneConfig dataplaneConfig = ReplayCommand.loadConfig(config, routes);
         final String apiToken = token != null ? token : System.getenv("EDGEPLANE_TOKEN");
         final Gateway gateway;
         try

@@ -7,7 +7,10 @@ import io.edgeplane.control.replay.PcapFiles;
 import io.edgeplane.control.replay.Replay;
 import io.edgeplane.control.replay.ReplayResult;
 import io.edgeplane.control.replay.TraceFileException;
+import io.edgeplane.port.PortTable;
 import io.edgeplane.port.PreloadedTrace;
+import io.edgeplane.route.RouteException;
+import io.edgeplane.route.RouteFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,29 +37,25 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--trace", defaultValue = "0", description = "trace the first N packets into trace.txt")
     int trace;
 
+    @Option(names = "--routes", description = "route file ('prefix/len nexthop [metric]' lines) added to the config")
+    Path routes;
+
     @Override
     public Integer call()
     {
-        final ReplayResult result = replay(config, in, out, inPort, trace);
+        final ReplayResult result = replay(config, in, out, inPort, trace, routes);
         printSummary(System.out, result, false);
         return 0;
     }
 
-    static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace)
+    static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace,
+        final Path routeFile)
     {
         if (trace < 0)
         {
             throw new Main.UserError("--trace must be >= 0");
         }
-        final DataplaneConfig dataplaneConfig;
-        try
-        {
-            dataplaneConfig = ConfigLoader.load(config);
-        }
-        catch (final ConfigException ex)
-        {
-            throw new Main.UserError(ex.getMessage());
-        }
+        final DataplaneConfig dataplaneConfig = loadConfig(config, routeFile);
         final int port = inPort == null ? 0 : dataplaneConfig.portIndex(inPort);
         if (port < 0)
         {
@@ -74,6 +73,24 @@ public final class ReplayCommand implements Callable<Integer>
         catch (final ConfigException ex)
         {
             throw new Main.UserError(config + ": " + ex.getMessage());
+        }
+    }
+
+    /** The config file, plus the routes of a route file when one is given; errors become one line. */
+    static DataplaneConfig loadConfig(final Path config, final Path routeFile)
+    {
+        try
+        {
+            final DataplaneConfig loaded = ConfigLoader.load(config);
+            if (routeFile == null)
+            {
+                return loaded;
+            }
+            return loaded.withRoutes(RouteFile.read(routeFile, new PortTable(loaded.ports())).routes());
+        }
+        catch (final ConfigException | RouteException ex)
+        {
+            throw new Main.UserError(ex.getMessage());
         }
     }
 

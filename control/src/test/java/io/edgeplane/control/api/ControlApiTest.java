@@ -241,6 +241,59 @@ class ControlApiTest
     }
 
     @Test
+    void shouldFailWithOneLineForADeviceThatDoesNotExist() throws Exception
+    {
+        final Path bad = tmp.resolve("bad-device.json");
+        Files.writeString(bad, CONFIG.replace("\"ipv4\": \"10.1.0.1/24\" }",
+            "\"ipv4\": \"10.1.0.1/24\", \"device\": \"ep-missing0\" }"));
+        final List<String> command = new ArrayList<>(GatewayProcess.javaCommand());
+        command.addAll(List.of("gateway", "--config", bad.toString(), "--state", tmp.resolve("s2").toString(),
+            "--api", "127.0.0.1:0"));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "gateway exits");
+        final String output = new String(process.getInputStream().readAllBytes()).strip();
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("edgeplane: error: ports[1].device: missing") ||
+            output.startsWith("edgeplane: error: Port1: cannot open device ep-missing0"), output);
+    }
+
+    @Test
+    void shouldAnswerTheCliWithTablesAndOneLineErrors() throws Exception
+    {
+        final java.io.StringWriter err = new java.io.StringWriter();
+        final int bad = io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "route", "add",
+            "--interface", "Port3", "--prefix", "10.0.0.0/33", "--next-hop", "10.3.0.9", "--api", gateway.base());
+        assertEquals(1, bad);
+        assertEquals("edgeplane: error: destinationPrefix: prefix length 33 not in 0..32 in 10.0.0.0/33 (HTTP 400)",
+            err.toString().strip());
+
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream saved = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        try
+        {
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("route", "add", "--interface", "Port3",
+                "--prefix", "10.9.0.0/16", "--next-hop", "10.3.0.9", "--metric", "7", "--api", gateway.base()));
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("route", "get", "--interface", "Port3", "--api",
+                gateway.base()));
+        }
+        finally
+        {
+            System.setOut(saved);
+        }
+        final List<String> lines = out.toString().lines().toList();
+        assertEquals("interface  destinationPrefix  nextHop   routeMetric", lines.get(lines.size() - 2));
+        assertEquals("Port3      10.9.0.0/16        10.3.0.9  7", lines.get(lines.size() - 1));
+
+        final java.io.StringWriter unreachable = new java.io.StringWriter();
+        assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(unreachable, true), "route",
+            "get", "--api", "http://127.0.0.1:1"));
+        assertTrue(unreachable.toString().startsWith("edgeplane: error: cannot reach the gateway at " +
+            "http://127.0.0.1:1"), unreachable.toString());
+    }
+
+    @Test
     void shouldStopGracefullyOnSigterm() throws Exception
     {
         assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "172.18.0.0/16", "10.3.0.7", 5))

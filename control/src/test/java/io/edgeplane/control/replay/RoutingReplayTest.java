@@ -153,6 +153,28 @@ class RoutingReplayTest
     }
 
     @Test
+    void shouldAddTheRoutesOfARouteFile() throws Exception
+    {
+        final Path routes = tmp.resolve("extra.txt");
+        Files.writeString(routes, "# extra\n8.8.8.0/24 10.3.0.254 100\n");
+        final Path out = tmp.resolve("out-extra");
+        final StringWriter err = new StringWriter();
+        assertEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config",
+            ReplayGoldenTest.DEMO.resolve("config.json").toString(), "--in",
+            ReplayGoldenTest.DEMO.resolve("trace.pcap").toString(), "--out", out.toString(), "--routes",
+            routes.toString()), err.toString());
+        final PreloadedTrace port3 = PcapFiles.read(out.resolve("Port3.pcap"));
+        boolean found = false;
+        for (int i = 0; i < port3.count(); i++)
+        {
+            final byte[] raw = port3.copyFrame(i);
+            final IpV4Packet ip = EthernetPacket.newPacket(raw, 0, raw.length).get(IpV4Packet.class);
+            found |= ip != null && ip.getHeader().getDstAddr().getHostAddress().equals("8.8.8.8");
+        }
+        assertTrue(found, "8.8.8.8 routed via the route file's next hop on Port3");
+    }
+
+    @Test
     void tsharkIsThereInCi()
     {
         Assumptions.assumeTrue(System.getenv("CI") != null, "only checked in CI");

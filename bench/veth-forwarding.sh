@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Forwarding rate of the Edgeplane gateway and of the Linux kernel, measured in the same run, in the same
+# namespaces, with the same flow: a bounded UDP flood of 64-byte frames (60 + FCS) from a client namespace to a
+# server namespace through a gateway namespace. Needs root, iproute2, ethtool, python3.
+#   bench/veth-forwarding.sh [SECONDS]    (default 5; at most 5,000,000 packets per run)
+# Creates namespaces epb-cl, epb-gw, epb-sv and removes them (by name) on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION="${1:-5}"
+LIMIT=5000000
+NAMESPACES="epb-cl epb-gw epb-sv"
+GATEWAY_PID=""
+
+cleanup() {
+    [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null || true
+    for ns in $NAMESPACES; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
+cleanup
+
+for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip link add epb-c1 netns epb-cl type veth peer name epb-p1 netns epb-gw
+ip link add epb-s2 netns epb-sv type veth peer name epb-p2 netns epb-gw
+ip -n epb-cl addr add 10.1.0.10/24 dev epb-c1
+ip -n epb-sv addr add 10.2.0.20/24 dev epb-s2
+ip -n epb-gw link set epb-p1 address 02:00:00:00:01:01
+ip -n epb-gw link set epb-p2 address 02:00:00:00:02:01
+for pair in "epb-cl epb-c1" "epb-sv epb-s2" "epb-gw epb-p1" "epb-gw epb-p2"; do
+    set -- $pair
+    ip -n "$1" link set "$2" up
+    ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+done
+ip netns exec epb-gw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip -n epb-cl route add default via 10.1.0.1
+ip -n epb-sv route add default via 10.2.0.1
+
+WORK="$(mktemp -d)"
+cat > "$WORK/config.json" <<JSON
+{ "ports": [
+    { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24", "device": "epb-p1" },
+    { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24", "device": "epb-p2" } ] }
+JSON
+cat > "$WORK/flood.py" <<PY
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+payload = b'x' * 18
+end = time.time() + $DURATION
+sent = 0
+while sent < $LIMIT and time.time() < end:
+    for _ in range(1000):
+        s.sendto(payload, ('10.2.0.20', 9))
+    sent += 1000
+print(sent)
+PY
+
+rx_packets() { ip -n epb-sv -s -j link show epb-s2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
+
+measure() {
+    local label="$1"
+    ip netns exec epb-cl ping -c 3 -i 0.2 -W 1 10.2.0.20 >/dev/null || { echo "$label: no connectivity" >&2; return 1; }
+    local before after sent start end
+    before=$(rx_packets)
+    start=$(date +%s.%N)
+    sent=$(ip netns exec epb-cl python3 "$WORK/flood.py")
+    sleep 0.5
+    end=$(date +%s.%N)
+    after=$(rx_packets)
+    python3 - "$label" "$sent" "$before" "$after" "$start" "$end" "$DURATION" <<'PY'
+import sys
+label, sent, before, after, start, end, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7])
+got = after - before
+print(f"{label:10s} sent {sent:9d} ({sent/duration:9.0f} pps offered)  forwarded {got:9d} ({got/duration:9.0f} pps)  {100.0*got/max(sent,1):5.1f} %")
+PY
+}
+
+# 1. Edgeplane: the gateway namespace has no IP addresses; the gateway process owns the ports.
+ip netns exec epb-gw "$ROOT/edgeplane" gateway --config "$WORK/config.json" --state "$WORK/state" \
+    --api 127.0.0.1:0 > "$WORK/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+for _ in $(seq 1 120); do grep -q "api http" "$WORK/gateway.log" 2>/dev/null && break; sleep 0.5; done
+grep -q "api http" "$WORK/gateway.log" || { cat "$WORK/gateway.log" >&2; exit 1; }
+measure edgeplane
+kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
+
+# 2. The kernel: same namespace, same veths and MACs, addresses on the ports and ip_forward on.
+ip -n epb-gw addr add 10.1.0.1/24 dev epb-p1
+ip -n epb-gw addr add 10.2.0.1/24 dev epb-p2
+ip netns exec epb-gw sysctl -qw net.ipv4.ip_forward=1
+measure kernel
