@@ -25,11 +25,6 @@ public final class PacketBatch
         return count;
     }
 
-    public int capacity()
-    {
-        return handles.length;
-    }
-
     public int handle(final int index)
     {
         return handles[index];

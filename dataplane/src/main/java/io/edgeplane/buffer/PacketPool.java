@@ -151,18 +151,6 @@ public final class PacketPool
         return h * slotSize;
     }
 
-    /** Bytes available in front of the frame for prepending headers. */
-    public int headroom(final int h)
-    {
-        return frameOffset[h] - h * slotSize;
-    }
-
-    /** Bytes available after the frame's end inside the slot. */
-    public int tailroom(final int h)
-    {
-        return (h + 1) * slotSize - frameOffset[h] - frameLength[h];
-    }
-
     public int frameOffset(final int h)
     {
         return frameOffset[h];

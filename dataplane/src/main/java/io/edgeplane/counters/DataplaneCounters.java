@@ -100,11 +100,6 @@ public final class DataplaneCounters
         return portTxBytes[port];
     }
 
-    public CountersManager manager()
-    {
-        return manager;
-    }
-
     /** A readable copy for reports and the API: ports, stages and drops (non-zero drops only), in id order. */
     public Snapshot snapshot()
     {

@@ -149,22 +149,4 @@ public final class PortTable
         }
         return -1;
     }
-
-    /** True when {@code ip} is the directed broadcast address of a connected subnet (/30 and shorter). */
-    public boolean isSubnetBroadcast(final int ip)
-    {
-        for (int i = 0; i < address.length; i++)
-        {
-            final int length = prefixLength[i];
-            if (length < 31)
-            {
-                final int hostMask = -1 >>> length;
-                if ((ip & ~hostMask) == (address[i] & ~hostMask) && (ip & hostMask) == hostMask)
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
 }

@@ -66,12 +66,6 @@ public final class PreloadedTrace
         return timestamps[index];
     }
 
-    /** Total bytes of all frames. */
-    public long bytes()
-    {
-        return end;
-    }
-
     public byte[] copyFrame(final int index)
     {
         final byte[] frame = new byte[lengths[index]];

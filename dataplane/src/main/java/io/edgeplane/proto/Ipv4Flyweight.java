@@ -56,11 +56,6 @@ public final class Ipv4Flyweight
         return this;
     }
 
-    public int offset()
-    {
-        return offset;
-    }
-
     public int version()
     {
         return (buffer.getByte(offset + VERSION_IHL_OFFSET) & 0xF0) >>> 4;

@@ -129,67 +129,31 @@ public final class Fib
         FibTables t = target;
         if (length <= 24)
         {
-            final int first = length == 0 ? 0 : prefix >>> 8;
-            final int count = 1 << (24 - length);
-            for (int i = first; i < first + count; i++)
-            {
-                final int current = t.tbl24[i];
-                if ((current & EXTENDED) != 0)
-                {
-                    final int base = (current & VALUE_MASK) * TBL8_BLOCK;
-                    for (int j = base; j < base + TBL8_BLOCK; j++)
-                    {
-                        final int sub = t.tbl8[j];
-                        if (sub >= 0 || depthOf(sub) <= length)
-                        {
-                            INTS.setRelease(t.tbl8, j, newEntry);
-                        }
-                    }
-                }
-                else if (current >= 0 || depthOf(current) <= length)
-                {
-                    INTS.setRelease(t.tbl24, i, newEntry);
-                }
-            }
+            writeTbl24Range(t, prefix, length, newEntry, false);
             return t;
         }
         final int index = prefix >>> 8;
-        int current = t.tbl24[index];
-        if ((current & EXTENDED) == 0)
+        final int current = t.tbl24[index];
+        if ((current & EXTENDED) != 0)
         {
-            if (t.tbl8Used * TBL8_BLOCK == t.tbl8.length)
-            {
-                final int blocks = t.tbl8.length / TBL8_BLOCK;
-                if (blocks >= maxTbl8Blocks)
-                {
-                    return null;
-                }
-                t = new FibTables(t, Math.min(maxTbl8Blocks, blocks * 2), t.groupKind.length, t.memberPort.length);
-            }
-            final int block = t.tbl8Used++;
-            Arrays.fill(t.tbl8, block * TBL8_BLOCK, (block + 1) * TBL8_BLOCK, current);
-            fillBlock(t, block, prefix, length, newEntry);
-            current = VALID | EXTENDED | block;
-            INTS.setRelease(t.tbl24, index, current);
+            writeTbl8Range(t, (current & VALUE_MASK) * TBL8_BLOCK + (prefix & 0xFF), length, newEntry, false);
             return t;
         }
-        fillBlock(t, current & VALUE_MASK, prefix, length, newEntry);
-        return t;
-    }
-
-    private static void fillBlock(final FibTables t, final int block, final int prefix, final int length,
-        final int newEntry)
-    {
-        final int base = block * TBL8_BLOCK + (prefix & 0xFF);
-        final int count = 1 << (32 - length);
-        for (int j = base; j < base + count; j++)
+        if (t.tbl8Used * TBL8_BLOCK == t.tbl8.length)
         {
-            final int sub = t.tbl8[j];
-            if (sub >= 0 || depthOf(sub) <= length)
+            final int blocks = t.tbl8.length / TBL8_BLOCK;
+            if (blocks >= maxTbl8Blocks)
             {
-                INTS.setRelease(t.tbl8, j, newEntry);
+                return null;
             }
+            t = new FibTables(t, Math.min(maxTbl8Blocks, blocks * 2), t.groupKind.length, t.memberPort.length);
         }
+        // A new block starts as 256 copies of the entry it refines, gets the prefix, and only then is linked.
+        final int block = t.tbl8Used++;
+        Arrays.fill(t.tbl8, block * TBL8_BLOCK, (block + 1) * TBL8_BLOCK, current);
+        writeTbl8Range(t, block * TBL8_BLOCK + (prefix & 0xFF), length, newEntry, false);
+        INTS.setRelease(t.tbl24, index, VALID | EXTENDED | block);
+        return t;
     }
 
     /**
@@ -201,43 +165,63 @@ public final class Fib
         final FibTables t = tables;
         if (length <= 24)
         {
-            final int first = length == 0 ? 0 : prefix >>> 8;
-            final int count = 1 << (24 - length);
-            for (int i = first; i < first + count; i++)
-            {
-                final int current = t.tbl24[i];
-                if ((current & EXTENDED) != 0)
-                {
-                    final int base = (current & VALUE_MASK) * TBL8_BLOCK;
-                    for (int j = base; j < base + TBL8_BLOCK; j++)
-                    {
-                        final int sub = t.tbl8[j];
-                        if (sub < 0 && depthOf(sub) == length)
-                        {
-                            INTS.setRelease(t.tbl8, j, replacementEntry);
-                        }
-                    }
-                }
-                else if (current < 0 && depthOf(current) == length)
-                {
-                    INTS.setRelease(t.tbl24, i, replacementEntry);
-                }
-            }
+            writeTbl24Range(t, prefix, length, replacementEntry, true);
             return;
         }
         final int current = t.tbl24[prefix >>> 8];
-        if ((current & EXTENDED) == 0)
+        if ((current & EXTENDED) != 0)
         {
-            return;
+            writeTbl8Range(t, (current & VALUE_MASK) * TBL8_BLOCK + (prefix & 0xFF), length, replacementEntry,
+                true);
         }
-        final int base = (current & VALUE_MASK) * TBL8_BLOCK + (prefix & 0xFF);
-        final int count = 1 << (32 - length);
-        for (int j = base; j < base + count; j++)
+    }
+
+    /**
+     * Whether an update of a /length prefix may overwrite {@code current}: an install takes every entry that is
+     * empty or less specific (or its own); a removal gives back exactly the entries the prefix owns.
+     */
+    private static boolean owns(final int current, final int length, final boolean removing)
+    {
+        return removing ? current < 0 && depthOf(current) == length : current >= 0 || depthOf(current) <= length;
+    }
+
+    /** Write the tbl24 entries (and the tbl8 blocks under them) that a prefix of length <= 24 covers. */
+    private static void writeTbl24Range(final FibTables t, final int prefix, final int length, final int entry,
+        final boolean removing)
+    {
+        final int first = length == 0 ? 0 : prefix >>> 8;
+        final int end = first + (1 << (24 - length));
+        for (int i = first; i < end; i++)
         {
-            final int sub = t.tbl8[j];
-            if (sub < 0 && depthOf(sub) == length)
+            final int current = t.tbl24[i];
+            if ((current & EXTENDED) != 0)
             {
-                INTS.setRelease(t.tbl8, j, replacementEntry);
+                final int base = (current & VALUE_MASK) * TBL8_BLOCK;
+                for (int j = base; j < base + TBL8_BLOCK; j++)
+                {
+                    if (owns(t.tbl8[j], length, removing))
+                    {
+                        INTS.setRelease(t.tbl8, j, entry);
+                    }
+                }
+            }
+            else if (owns(current, length, removing))
+            {
+                INTS.setRelease(t.tbl24, i, entry);
+            }
+        }
+    }
+
+    /** Write the tbl8 entries from {@code start} that a prefix longer than /24 covers. */
+    private static void writeTbl8Range(final FibTables t, final int start, final int length, final int entry,
+        final boolean removing)
+    {
+        final int end = start + (1 << (32 - length));
+        for (int j = start; j < end; j++)
+        {
+            if (owns(t.tbl8[j], length, removing))
+            {
+                INTS.setRelease(t.tbl8, j, entry);
             }
         }
     }

@@ -65,11 +65,6 @@ public final class NeighborTable
         return macs.remove(key) != NO_MAC;
     }
 
-    public boolean isStatic(final int port, final int ip)
-    {
-        return staticEntries.containsKey(key(port, ip));
-    }
-
     public int size()
     {
         return macs.size();

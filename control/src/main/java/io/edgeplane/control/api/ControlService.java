@@ -43,15 +43,15 @@ public final class ControlService
     private final WorkerCommands worker;
     private final DataplaneCounters counters;
     private final StateStore store;
-    private final AtomicLongArray captureDrops;
+    private final AtomicLongArray portStats;
     private final Map<String, NeighborConfig> staticNeighbors = new LinkedHashMap<>();
     private boolean replaying;
 
     public ControlService(final DataplaneConfig config, final PortTable ports, final RoutingTable routes,
         final WorkerCommands worker, final DataplaneCounters counters, final StateStore store,
-        final AtomicLongArray captureDrops)
+        final AtomicLongArray portStats)
     {
-        this.captureDrops = captureDrops;
+        this.portStats = portStats;
         this.config = config;
         this.ports = ports;
         this.routes = routes;
@@ -203,7 +203,7 @@ public final class ControlService
             .put("mtu", ports.mtu(port)).put("adminUp", ports.adminUp(port));
         node.put("rxPackets", counters.rxPackets(port).get()).put("txPackets", counters.txPackets(port).get())
             .put("rxBytes", counters.rxBytes(port).get()).put("txBytes", counters.txBytes(port).get())
-            .put("captureDrops", captureDrops.get(port));
+            .put("captureDrops", portStats.get(2 * port)).put("ioErrors", portStats.get(2 * port + 1));
         return node;
     }
 
@@ -505,21 +505,8 @@ public final class ControlService
         switch (kind)
         {
             case "route-add" -> withoutPersisting(() -> addRoute(body));
-            case "route-remove" -> withoutPersisting(() ->
-            {
-                try
-                {
-                    return removeRoute(body.path("interface").asText(), body.path("destinationPrefix").asText());
-                }
-                catch (final ApiException ex)
-                {
-                    if (ex.status() == 404)
-                    {
-                        return null;
-                    }
-                    throw ex;
-                }
-            });
+            case "route-remove" -> withoutPersisting(() -> ignoringMissing(() ->
+                removeRoute(body.path("interface").asText(), body.path("destinationPrefix").asText())));
             case "port-admin" -> withoutPersisting(() ->
             {
                 final String name = body.path("name").asText();
@@ -527,21 +514,8 @@ public final class ControlService
                 return setPort(name, body);
             });
             case "neighbor-add" -> withoutPersisting(() -> addNeighbor(body));
-            case "neighbor-remove" -> withoutPersisting(() ->
-            {
-                try
-                {
-                    return removeNeighbor(body.path("interface").asText(), body.path("ip").asText());
-                }
-                catch (final ApiException ex)
-                {
-                    if (ex.status() == 404)
-                    {
-                        return null;
-                    }
-                    throw ex;
-                }
-            });
+            case "neighbor-remove" -> withoutPersisting(() -> ignoringMissing(() ->
+                removeNeighbor(body.path("interface").asText(), body.path("ip").asText())));
             default -> throw ApiException.badRequest("op", "unknown op " + kind);
         }
     }
@@ -550,6 +524,23 @@ public final class ControlService
     private interface Change
     {
         Object run() throws ApiException;
+    }
+
+    /** Replaying a removal of something already absent (it is in the snapshot too) is not an error. */
+    private static Object ignoringMissing(final Change change) throws ApiException
+    {
+        try
+        {
+            return change.run();
+        }
+        catch (final ApiException ex)
+        {
+            if (ex.status() == 404)
+            {
+                return null;
+            }
+            throw ex;
+        }
     }
 
     private void withoutPersisting(final Change change) throws ApiException

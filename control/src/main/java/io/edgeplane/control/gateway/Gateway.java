@@ -91,17 +91,17 @@ public final class Gateway implements AutoCloseable
             }
         }
         final WorkerCommands commands = new WorkerCommands(dataplane);
-        final AtomicLongArray captureDrops = new AtomicLongArray(ports.count());
+        final AtomicLongArray portStats = new AtomicLongArray(2 * ports.count());
         runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null,
-            new GatewayAgent(dataplane, livePorts, commands, captureDrops));
+            new GatewayAgent(dataplane, livePorts, commands, portStats));
         AgentRunner.startOnThread(runner);
 
         try
         {
             store = new StateStore(stateDirectory);
             control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store,
-                captureDrops);
+                portStats);
             final StateStore.Recovered recovered = store.recover();
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());

@@ -17,16 +17,16 @@ final class GatewayAgent implements Agent
     private static final long STATS_INTERVAL_NANOS = 100_000_000L;
 
     private final WorkerCommands commands;
-    private final AtomicLongArray captureDrops;
+    private final AtomicLongArray portStats;
     private long nextStats;
 
     GatewayAgent(final Dataplane dataplane, final LivePort[] ports, final WorkerCommands commands,
-        final AtomicLongArray captureDrops)
+        final AtomicLongArray portStats)
     {
         this.dataplane = dataplane;
         this.ports = ports;
         this.commands = commands;
-        this.captureDrops = captureDrops;
+        this.portStats = portStats;
     }
 
     @Override
@@ -49,7 +49,8 @@ final class GatewayAgent implements Agent
             {
                 if (ports[i] != null)
                 {
-                    captureDrops.lazySet(i, ports[i].captureDrops());
+                    portStats.lazySet(2 * i, ports[i].captureDrops());
+                    portStats.lazySet(2 * i + 1, ports[i].errors());
                 }
             }
         }

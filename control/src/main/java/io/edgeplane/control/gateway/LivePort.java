@@ -26,7 +26,6 @@ public final class LivePort implements AutoCloseable
     public static final int POLL_BURST = 64;
 
     private final int index;
-    private final String device;
     private final PcapHandle handle;
     private final byte[] transmit;
     private final UnsafeBuffer frame = new UnsafeBuffer(new byte[0]);
@@ -39,7 +38,6 @@ public final class LivePort implements AutoCloseable
         throws GatewayException
     {
         this.index = index;
-        this.device = device;
         this.transmit = new byte[mtu + 64];
         try
         {
@@ -130,11 +128,7 @@ public final class LivePort implements AutoCloseable
         }
     }
 
-    public String device()
-    {
-        return device;
-    }
-
+    /** Reads and sends that pcap refused (worker thread; published by the agent). */
     public long errors()
     {
         return errors;

@@ -184,17 +184,6 @@ public final class StateStore implements AutoCloseable
         return sequence;
     }
 
-    public Path directory()
-    {
-        return directory;
-    }
-
-    public String describe() throws IOException
-    {
-        return directory + " (sequence " + sequence + ", " + (Files.exists(journalPath) ?
-            Files.size(journalPath) : 0) + " journal bytes)";
-    }
-
     @Override
     public void close() throws IOException
     {
