@@ -77,14 +77,16 @@ print(f"{label:10s} sent {sent:9d} ({sent/duration:9.0f} pps offered)  forwarded
 PY
 }
 
-# 1. Edgeplane: the gateway namespace has no IP addresses; the gateway process owns the ports.
-ip netns exec epb-gw "$ROOT/edgeplane" gateway --config "$WORK/config.json" --state "$WORK/state" \
-    --api 127.0.0.1:0 > "$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-for _ in $(seq 1 120); do grep -q "api http" "$WORK/gateway.log" 2>/dev/null && break; sleep 0.5; done
-grep -q "api http" "$WORK/gateway.log" || { cat "$WORK/gateway.log" >&2; exit 1; }
-measure edgeplane
-kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
+# 1. Edgeplane, with each port implementation: the gateway namespace has no IP addresses, the process owns the ports.
+for io in afpacket pcap; do
+    ip netns exec epb-gw "$ROOT/edgeplane" gateway --config "$WORK/config.json" --state "$WORK/state-$io" \
+        --api 127.0.0.1:0 --io "$io" > "$WORK/gateway-$io.log" 2>&1 &
+    GATEWAY_PID=$!
+    for _ in $(seq 1 120); do grep -q "api http" "$WORK/gateway-$io.log" 2>/dev/null && break; sleep 0.5; done
+    grep -q "api http" "$WORK/gateway-$io.log" || { cat "$WORK/gateway-$io.log" >&2; exit 1; }
+    measure "ep-$io"
+    kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
+done
 
 # 2. The kernel: same namespace, same veths and MACs, addresses on the ports and ip_forward on.
 ip -n epb-gw addr add 10.1.0.1/24 dev epb-p1

@@ -117,20 +117,39 @@ public final class Dataplane
     public DropReason receive(final int port, final DirectBuffer frame, final int offset, final int length,
         final long packetId, final long timestampNanos)
     {
-        counters.rxPackets(port).getAndAddRelease(1);
-        counters.rxBytes(port).getAndAddRelease(length);
         if (length > pool.maxFrameLength())
         {
+            countRx(port, length);
             counters.drop(DropReason.RX_OVERSIZE).incrementRelease();
             return DropReason.RX_OVERSIZE;
         }
         final int h = pool.allocate();
         if (h == PacketPool.NO_PACKET)
         {
+            countRx(port, length);
             counters.drop(DropReason.RX_NO_BUFFER).incrementRelease();
             return DropReason.RX_NO_BUFFER;
         }
         pool.buffer().putBytes(pool.frameOffset(h), frame, offset, length);
+        receiveSlot(port, h, length, packetId, timestampNanos);
+        return null;
+    }
+
+    /**
+     * Queue a frame a port already wrote into pool slot {@code h} (freshly allocated, frame at its default offset):
+     * the zero-copy receive path. A {@code length} beyond the slot means the port had to truncate the frame: it is
+     * counted as {@code rx-oversize} and the slot freed.
+     */
+    public void receiveSlot(final int port, final int h, final int length, final long packetId,
+        final long timestampNanos)
+    {
+        countRx(port, length);
+        if (length > pool.maxFrameLength())
+        {
+            counters.drop(DropReason.RX_OVERSIZE).incrementRelease();
+            pool.free(h);
+            return;
+        }
         pool.frameLength(h, length);
         pool.inPort(h, port);
         pool.packetId(h, packetId);
@@ -142,7 +161,12 @@ public final class Dataplane
         {
             pipeline.process(rx);
         }
-        return null;
+    }
+
+    private void countRx(final int port, final int length)
+    {
+        counters.rxPackets(port).getAndAddRelease(1);
+        counters.rxBytes(port).getAndAddRelease(length);
     }
 
     /** Process whatever was received and not yet processed. */

@@ -33,19 +33,27 @@ public final class GatewayCommand implements Callable<Integer>
         "a persisted state wins)")
     Path routes;
 
-    @Option(names = "--no-devices", description = "do not bind devices: control plane and dataplane only " +
-        "(rehearse a config and its API changes, test automation)")
-    boolean noDevices;
+    @Option(names = "--io", defaultValue = "afpacket", description = "how ports reach their devices: afpacket " +
+        "(default: bursts per system call, zero-copy receive), pcap (pcap4j), none (no devices: control plane " +
+        "only, to rehearse a config and its API changes)")
+    String io;
 
     @Override
     public Integer call() throws InterruptedException
     {
         final DataplaneConfig dataplaneConfig = ReplayCommand.loadConfig(config, routes);
         final String apiToken = token != null ? token : System.getenv("EDGEPLANE_TOKEN");
+        final Gateway.Io mode = switch (io)
+        {
+            case "afpacket" -> Gateway.Io.AFPACKET;
+            case "pcap" -> Gateway.Io.PCAP;
+            case "none" -> Gateway.Io.NONE;
+            default -> throw new Main.UserError("--io: expected afpacket, pcap or none, got " + io);
+        };
         final Gateway gateway;
         try
         {
-            gateway = new Gateway(dataplaneConfig, state, address(api), apiToken, !noDevices);
+            gateway = new Gateway(dataplaneConfig, state, address(api), apiToken, mode);
         }
         catch (final GatewayException ex)
         {
@@ -59,9 +67,9 @@ public final class GatewayCommand implements Callable<Integer>
         }, "edgeplane-shutdown"));
         final StringBuilder ports = new StringBuilder();
         dataplaneConfig.ports().forEach(p -> ports.append(' ').append(p.name()).append('=')
-            .append(noDevices ? "-" : p.device()));
+            .append(mode == Gateway.Io.NONE ? "-" : p.device()));
         final InetSocketAddress bound = address(api);
-        System.out.println("edgeplane gateway:" + ports + "; api http://" + bound.getAddress().getHostAddress() + ":" +
+        System.out.println("edgeplane gateway (" + io + "):" + ports + "; api http://" + bound.getAddress().getHostAddress() + ":" +
             gateway.apiPort() + "; state " + state);
         System.out.flush();
         stopped.await();

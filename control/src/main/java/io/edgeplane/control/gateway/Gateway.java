@@ -27,24 +27,32 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class Gateway implements AutoCloseable
 {
     private final Dataplane dataplane;
-    private final LivePort[] livePorts;
+    private final PortIo[] livePorts;
     private final AgentRunner runner;
     private final ApiServer api;
     private final StateStore store;
     private final ControlService control;
     private final Path stateDirectory;
 
-    /**
-     * @param openDevices false runs without live devices (frames are neither read nor sent): the control plane
-     *                    and its persistence are then testable without root.
-     */
+    /** How ports reach their Linux interfaces. */
+    public enum Io
+    {
+        /** AF_PACKET sockets, a burst per system call, zero-copy receive into the pool (Linux). */
+        AFPACKET,
+        /** pcap4j live handles (portable, one JNA call per frame). */
+        PCAP,
+        /** No devices: frames are neither read nor sent; the control plane alone (tests, rehearsals). */
+        NONE
+    }
+
     public Gateway(final DataplaneConfig config, final Path stateDirectory, final InetSocketAddress apiAddress,
-        final String token, final boolean openDevices) throws GatewayException
+        final String token, final Io io) throws GatewayException
     {
         this.stateDirectory = stateDirectory;
         final PortTable ports = new PortTable(config.ports());
-        livePorts = new LivePort[ports.count()];
-        if (openDevices)
+        final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
+        livePorts = new PortIo[ports.count()];
+        if (io != Io.NONE)
         {
             for (int i = 0; i < ports.count(); i++)
             {
@@ -56,7 +64,8 @@ public final class Gateway implements AutoCloseable
                 }
                 try
                 {
-                    livePorts[i] = new LivePort(i, ports.name(i), ports.device(i), ports.mtu(i));
+                    livePorts[i] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.mtu(i)) :
+                        new AfPacketPort(i, ports.name(i), ports.device(i), pool);
                 }
                 catch (final GatewayException ex)
                 {
@@ -67,13 +76,13 @@ public final class Gateway implements AutoCloseable
         }
         try
         {
-            dataplane = new Dataplane(config, new PacketPool(Dataplane.DEFAULT_POOL_SLOTS), ports, null,
-                (port, pool, h) ->
+            dataplane = new Dataplane(config, pool, ports, null,
+                (port, from, h) ->
                 {
-                    final LivePort live = livePorts[port];
+                    final PortIo live = livePorts[port];
                     if (live != null)
                     {
-                        live.send(pool, h);
+                        live.send(from, h);
                     }
                 },
                 DropSink.NONE);
@@ -83,7 +92,7 @@ public final class Gateway implements AutoCloseable
             closePorts();
             throw new GatewayException(ex.getMessage());
         }
-        for (final LivePort live : livePorts)
+        for (final PortIo live : livePorts)
         {
             if (live != null)
             {
@@ -132,7 +141,7 @@ public final class Gateway implements AutoCloseable
 
     private void closePorts()
     {
-        for (final LivePort live : livePorts)
+        for (final PortIo live : livePorts)
         {
             if (live != null)
             {

@@ -7,20 +7,20 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The run-to-completion worker: control commands first (bounded), then a burst from every port, then the
- * vector is flushed through the pipeline. One thread, one dataplane, no locks. Every 100 ms it publishes the
+ * vector is flushed through the pipeline and every port's staged transmissions are sent. One thread, one dataplane, no locks. Every 100 ms it publishes the
  * kernel's capture drop counts (pcap_stats) for the control plane.
  */
 final class GatewayAgent implements Agent
 {
     private final Dataplane dataplane;
-    private final LivePort[] ports;
+    private final PortIo[] ports;
     private static final long STATS_INTERVAL_NANOS = 100_000_000L;
 
     private final WorkerCommands commands;
     private final AtomicLongArray portStats;
     private long nextStats;
 
-    GatewayAgent(final Dataplane dataplane, final LivePort[] ports, final WorkerCommands commands,
+    GatewayAgent(final Dataplane dataplane, final PortIo[] ports, final WorkerCommands commands,
         final AtomicLongArray portStats)
     {
         this.dataplane = dataplane;
@@ -33,7 +33,7 @@ final class GatewayAgent implements Agent
     public int doWork()
     {
         int work = commands.drain();
-        for (final LivePort port : ports)
+        for (final PortIo port : ports)
         {
             if (port != null)
             {
@@ -41,6 +41,13 @@ final class GatewayAgent implements Agent
             }
         }
         dataplane.flush();
+        for (final PortIo port : ports)
+        {
+            if (port != null)
+            {
+                port.flush();
+            }
+        }
         final long now = System.nanoTime();
         if (now - nextStats >= 0)
         {

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The control API of a gateway process (devices not bound, so no root needed): validation, make-before-break
+ * The control API of a gateway process ({@code --io none}: devices not bound, so no root needed): validation, make-before-break
  * semantics, persistence across SIGKILL, a torn journal tail, tokens and the Prometheus export.
  */
 class ControlApiTest
@@ -59,7 +59,7 @@ class ControlApiTest
     private GatewayProcess start(final String... extra) throws Exception
     {
         final List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--state", state.toString(),
-            "--api", "127.0.0.1:0", "--no-devices"));
+            "--api", "127.0.0.1:0", "--io", "none"));
         args.addAll(List.of(extra));
         return GatewayProcess.start(List.of(), args.toArray(String[]::new));
     }

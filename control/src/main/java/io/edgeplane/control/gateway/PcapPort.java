@@ -10,12 +10,12 @@ import org.pcap4j.core.PcapNetworkInterface;
 import org.pcap4j.core.RawPacketListener;
 
 /**
- * One config port bound to a Linux interface through pcap4j: non-blocking, immediate mode, inbound direction only
+ * One config port bound to a Linux interface through pcap4j (the portable path; {@link AfPacketPort} is faster): non-blocking, immediate mode, inbound direction only
  * (so frames we send are not read back), promiscuous (the gateway's MAC is the config's, not necessarily the
  * device's). Received frames are copied from pcap4j's byte array straight into a pool slot; nothing is decoded.
  * Owned by the worker thread.
  */
-public final class LivePort implements AutoCloseable
+public final class PcapPort implements PortIo
 {
     /**
      * Capture length: a frame never exceeds a pool slot, and libpcap sizes each ring slot by the snaplen, so a
@@ -34,7 +34,7 @@ public final class LivePort implements AutoCloseable
     private long packetIds;
     private long errors;
 
-    public LivePort(final int index, final String portName, final String device, final int mtu)
+    public PcapPort(final int index, final String portName, final String device, final int mtu)
         throws GatewayException
     {
         this.index = index;
@@ -69,12 +69,13 @@ public final class LivePort implements AutoCloseable
         };
     }
 
-    void attach(final Dataplane dataplane)
+    @Override
+    public void attach(final Dataplane dataplane)
     {
         this.dataplane = dataplane;
     }
 
-    /** Read up to {@link #POLL_BURST} waiting frames into the dataplane; returns how many. */
+    @Override
     public int poll()
     {
         try
@@ -94,7 +95,8 @@ public final class LivePort implements AutoCloseable
         }
     }
 
-    /** Send one frame from the pool (copied into a reused array: pcap4j's send takes a byte[]). */
+    /** Sends at once (copied into a reused array: pcap4j's send takes a byte[]). */
+    @Override
     public void send(final PacketPool pool, final int h)
     {
         final int length = pool.frameLength(h);
@@ -114,7 +116,13 @@ public final class LivePort implements AutoCloseable
         }
     }
 
-    /** Frames the kernel dropped before we read them (ring full, or the interface itself), per pcap_stats. */
+    @Override
+    public void flush()
+    {
+    }
+
+    /** Per pcap_stats: dropped by the ring and by the interface. */
+    @Override
     public long captureDrops()
     {
         try
@@ -128,7 +136,7 @@ public final class LivePort implements AutoCloseable
         }
     }
 
-    /** Reads and sends that pcap refused (worker thread; published by the agent). */
+    @Override
     public long errors()
     {
         return errors;

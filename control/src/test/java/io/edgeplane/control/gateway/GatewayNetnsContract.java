@@ -35,11 +35,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *                                                                     Port3 --- ept-sb (10.3.0.30, 192.168.20.1)
  * </pre>
  * Needs root (CI runs as root); skipped with a visible reason otherwise. Namespaces are removed by name afterwards.
+ * One contract, run once per port implementation ({@code --io afpacket}, {@code --io pcap}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class GatewayNetnsTest
+abstract class GatewayNetnsContract
 {
+    /** The {@code --io} mode under test. */
+    abstract String io();
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String GW = "ept-gw";
     private static final String CLIENT = "ept-cl";
@@ -100,7 +104,7 @@ class GatewayNetnsTest
     private void startGateway() throws Exception
     {
         gateway = GatewayProcess.start(List.of("ip", "netns", "exec", GW), "--config", config.toString(),
-            "--state", state.toString(), "--api", "127.0.0.1:0");
+            "--state", state.toString(), "--api", "127.0.0.1:0", "--io", io());
         apiPort = Integer.parseInt(gateway.base().substring(gateway.base().lastIndexOf(':') + 1));
     }
 

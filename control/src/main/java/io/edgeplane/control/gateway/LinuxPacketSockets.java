@@ -1,0 +1,70 @@
+package io.edgeplane.control.gateway;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+
+/**
+ * The few libc calls an AF_PACKET port needs. The per-burst calls ({@code recvmmsg}, {@code sendmmsg}) are JNA
+ * direct mappings (no per-call reflection, no errno capture: -1 simply counts as "nothing / failed"); the set-up
+ * calls go through an interface mapping that reports errno as {@link LastErrorException}.
+ */
+final class LinuxPacketSockets
+{
+    static final int AF_PACKET = 17;
+    static final int SOCK_RAW = 3;
+    static final int ETH_P_ALL = 0x0003;
+    static final int SOL_SOCKET = 1;
+    static final int SO_RCVBUF = 8;
+    static final int SO_SNDBUF = 7;
+    static final int SO_RCVBUFFORCE = 33;
+    static final int SO_SNDBUFFORCE = 32;
+    static final int SOL_PACKET = 263;
+    static final int PACKET_ADD_MEMBERSHIP = 1;
+    static final int PACKET_STATISTICS = 6;
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int PACKET_MR_PROMISC = 1;
+    static final int PACKET_OUTGOING = 4;
+    static final int MSG_DONTWAIT = 0x40;
+    static final int MSG_TRUNC = 0x20;
+
+    static
+    {
+        Native.register(LinuxPacketSockets.class, Platform.C_LIBRARY_NAME);
+    }
+
+    private LinuxPacketSockets()
+    {
+    }
+
+    static native int recvmmsg(int fd, Pointer messages, int count, int flags, Pointer timeout);
+
+    static native int sendmmsg(int fd, Pointer messages, int count, int flags);
+
+    /** Set-up calls, with errno. */
+    interface Setup extends Library
+    {
+        Setup LIBC = Native.load(Platform.C_LIBRARY_NAME, Setup.class);
+
+        int socket(int domain, int type, int protocol) throws LastErrorException;
+
+        int bind(int fd, Pointer address, int length) throws LastErrorException;
+
+        int setsockopt(int fd, int level, int name, Pointer value, int length) throws LastErrorException;
+
+        int getsockopt(int fd, int level, int name, Pointer value, Pointer length) throws LastErrorException;
+
+        int if_nametoindex(String name) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+
+        String strerror(int errno);
+    }
+
+    static short htons(final int value)
+    {
+        return (short)(((value & 0xFF) << 8) | ((value >>> 8) & 0xFF));
+    }
+}

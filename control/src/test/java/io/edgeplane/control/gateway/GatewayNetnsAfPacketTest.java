@@ -1,0 +1,10 @@
+package io.edgeplane.control.gateway;
+
+class GatewayNetnsAfPacketTest extends GatewayNetnsContract
+{
+    @Override
+    String io()
+    {
+        return "afpacket";
+    }
+}

@@ -1,0 +1,10 @@
+package io.edgeplane.control.gateway;
+
+class GatewayNetnsPcapTest extends GatewayNetnsContract
+{
+    @Override
+    String io()
+    {
+        return "pcap";
+    }
+}
