@@ -44,7 +44,8 @@ public enum DropReason
     ICMP_ERROR_SUPPRESSED(35, "icmp-error-suppressed", "no ICMP error about an ICMP error, a fragment or a broadcast"),
     NEIGHBOR_UNRESOLVED(36, "neighbor-unresolved", "next-hop MAC unknown; ARP request sent"),
     PIPELINE_OVERFLOW(37, "pipeline-overflow", "a stage's input vector was full"),
-    PORT_DOWN(38, "port-down", "ingress or egress port administratively down");
+    PORT_DOWN(38, "port-down", "ingress or egress port administratively down"),
+    ICMP_ECHO_RATE_LIMITED(39, "icmp-echo-rate-limited", "echo request beyond the echo reply rate limit");
 
     private final int id;
     private final String label;

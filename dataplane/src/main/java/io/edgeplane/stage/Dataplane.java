@@ -35,6 +35,8 @@ public final class Dataplane
     public static final int MAX_TBL8_BLOCKS = 1 << 16;
     public static final int ICMP_ERRORS_PER_SECOND = 1000;
     public static final int ICMP_ERROR_BURST = 50;
+    public static final int ECHO_REPLIES_PER_SECOND = 10_000;
+    public static final int ECHO_REPLY_BURST = 1000;
 
     private final PacketPool pool;
     private final PortTable ports;
@@ -79,7 +81,7 @@ public final class Dataplane
             new EthernetInputStage(pool, counters, tracer, ports),
             new ArpInputStage(pool, counters, tracer, ports, neighbors),
             new Ip4InputStage(pool, counters, tracer, config.flowHashSeed()),
-            new Ip4LocalStage(pool, counters, tracer),
+            new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST),
             new Ip4LookupStage(pool, counters, tracer, this.routes, ports),
             rewrite,
             new IcmpErrorStage(pool, counters, tracer, ports, errorDrop, ICMP_ERRORS_PER_SECOND, ICMP_ERROR_BURST),

@@ -17,7 +17,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  * headroom in front (RFC 1812 4.3.2.3: as much as fits in 576 bytes). The error is routed like any packet.
  * The original is counted and reported under its drop reason first. No error is sent about an ICMP error, a
  * non-first fragment or a packet the gateway generated itself (RFC 1812 4.3.2.7), and errors are rate-limited
- * with a token bucket (GCRA on the packets' own timestamps, so replays are deterministic).
+ * with a token bucket ({@link RateLimiter}, on the packets' own timestamps, so replays are deterministic).
  */
 public final class IcmpErrorStage extends Stage
 {
@@ -31,9 +31,7 @@ public final class IcmpErrorStage extends Stage
     private final IcmpFlyweight icmp = new IcmpFlyweight();
     private final AtomicCounter rateLimited;
     private final AtomicCounter suppressed;
-    private final long intervalNanos;
-    private final long toleranceNanos;
-    private long theoreticalArrival = Long.MIN_VALUE;
+    private final RateLimiter limiter;
     private int identification;
 
     public IcmpErrorStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
@@ -44,8 +42,7 @@ public final class IcmpErrorStage extends Stage
         this.dropRecorder = dropRecorder;
         this.rateLimited = counters.drop(DropReason.ICMP_RATE_LIMITED);
         this.suppressed = counters.drop(DropReason.ICMP_ERROR_SUPPRESSED);
-        this.intervalNanos = 1_000_000_000L / Math.max(1, perSecond);
-        this.toleranceNanos = intervalNanos * Math.max(0, burst - 1);
+        this.limiter = new RateLimiter(perSecond, burst);
     }
 
     @Override
@@ -64,7 +61,7 @@ public final class IcmpErrorStage extends Stage
                 trace(h, -1, 0, 0, 0);
                 continue;
             }
-            if (!admit(pool.timestampNanos(h)))
+            if (!limiter.admit(pool.timestampNanos(h)))
             {
                 rateLimited.incrementRelease();
                 drop(h, reason);
@@ -121,22 +118,6 @@ public final class IcmpErrorStage extends Stage
         final int type = icmp.wrap(buffer, l3 + ip.headerLength()).type();
         return type == IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE || type == IcmpFlyweight.TYPE_TIME_EXCEEDED ||
             type == 4 || type == 5 || type == 12;
-    }
-
-    /** GCRA: admit when the theoretical arrival time is not further ahead than the burst tolerance. */
-    private boolean admit(final long now)
-    {
-        long tat = theoreticalArrival;
-        if (tat < now)
-        {
-            tat = now;
-        }
-        if (tat - now > toleranceNanos)
-        {
-            return false;
-        }
-        theoreticalArrival = tat + intervalNanos;
-        return true;
     }
 
     @Override

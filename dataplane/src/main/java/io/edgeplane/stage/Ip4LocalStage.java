@@ -11,8 +11,9 @@ import io.edgeplane.trace.PacketTracer;
 
 /**
  * Packets addressed to the gateway itself. ICMP echo requests are turned into echo replies in place (addresses
- * swapped, type changed with an incremental checksum update, fresh TTL) and routed back through ip4-lookup; every
- * other protocol is dropped as {@code ip4-local-unsupported}. Fragments are not reassembled.
+ * swapped, type changed with an incremental checksum update, fresh TTL) and routed back through ip4-lookup, within
+ * a rate limit of their own (a ping flood must not become a reply flood); every other protocol is dropped as
+ * {@code ip4-local-unsupported}. Fragments are not reassembled.
  */
 public final class Ip4LocalStage extends Stage
 {
@@ -20,10 +21,13 @@ public final class Ip4LocalStage extends Stage
 
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final IcmpFlyweight icmp = new IcmpFlyweight();
+    private final RateLimiter limiter;
 
-    public Ip4LocalStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer)
+    public Ip4LocalStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final int repliesPerSecond, final int burst)
     {
         super(StageId.IP4_LOCAL, pool, counters, tracer);
+        this.limiter = new RateLimiter(repliesPerSecond, burst);
     }
 
     @Override
@@ -42,6 +46,12 @@ public final class Ip4LocalStage extends Stage
                 type = icmp.type();
                 if (type == IcmpFlyweight.TYPE_ECHO_REQUEST && icmp.code() == 0 && icmp.checksumValid(icmpLength))
                 {
+                    if (!limiter.admit(pool.timestampNanos(h)))
+                    {
+                        drop(h, DropReason.ICMP_ECHO_RATE_LIMITED);
+                        trace(h, type, 0, 0, 0);
+                        continue;
+                    }
                     icmp.type(IcmpFlyweight.TYPE_ECHO_REPLY)
                         .checksum(Checksum.adjust16(icmp.checksum(), IcmpFlyweight.TYPE_ECHO_REQUEST << 8, 0));
                     final int source = ip.source();

@@ -214,6 +214,31 @@ class ForwardingTest
     }
 
     @Test
+    void shouldRateLimitEchoRepliesSeparately() throws Exception
+    {
+        final Harness harness = new Harness(ROUTED);
+        final int requests = Dataplane.ECHO_REPLY_BURST + 200;
+        for (int i = 0; i < requests; i++)
+        {
+            final byte[] frame = Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.1.0.1"), 64, 1, i);
+            harness.dataplane.receive(0, new org.agrona.concurrent.UnsafeBuffer(frame), 0, frame.length, 1 + i, 5);
+            if (i % 200 == 199)
+            {
+                harness.flush();
+            }
+        }
+        harness.flush();
+        assertEquals(Dataplane.ECHO_REPLY_BURST, harness.sent.size(), "replies within the burst");
+        assertEquals(200, harness.dataplane.counters().snapshot().drop(DropReason.ICMP_ECHO_RATE_LIMITED));
+        // A second later the bucket has refilled.
+        final byte[] later = Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.1.0.1"), 64, 1, 9999);
+        harness.dataplane.receive(0, new org.agrona.concurrent.UnsafeBuffer(later), 0, later.length, 99_999,
+            1_000_000_005L);
+        harness.flush();
+        assertEquals(Dataplane.ECHO_REPLY_BURST + 1, harness.sent.size());
+    }
+
+    @Test
     void shouldRateLimitIcmpErrors() throws Exception
     {
         final Harness harness = new Harness(ROUTED);
