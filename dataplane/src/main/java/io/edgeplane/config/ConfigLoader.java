@@ -173,7 +173,7 @@ public final class ConfigLoader
         }
         final int address = parseAddress(ipv4.substring(0, slash), path + ".ipv4");
         final int prefixLength = parsePrefixLength(ipv4.substring(slash + 1), path + ".ipv4", ipv4);
-        if (prefixLength < 1 || prefixLength > 31 && prefixLength != 32)
+        if (prefixLength < 1)
         {
             throw new ConfigException(path + ".ipv4: a port prefix must be /1 to /32, got " + ipv4);
         }

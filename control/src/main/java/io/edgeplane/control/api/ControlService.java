@@ -88,6 +88,10 @@ public final class ControlService
         }
         catch (final RouteException ex)
         {
+            if (ex.getMessage().contains("capacity"))
+            {
+                throw new ApiException(507, null, ex.getMessage());
+            }
             throw ApiException.badRequest(fieldOf(ex.getMessage()), ex.getMessage());
         }
         final ObjectNode op = routeJson(new RouteConfig(name, prefix[0], prefix[1], nextHop, metric));

@@ -62,6 +62,12 @@ public final class Gateway implements AutoCloseable
                     throw new GatewayException("ports[" + i + "].device: missing (gateway mode binds every port " +
                         "to a Linux interface)");
                 }
+                if (io == Io.AFPACKET && ports.vlan(i) != 0)
+                {
+                    closePorts();
+                    throw new GatewayException("ports[" + i + "].vlan: AF_PACKET sockets do not see 802.1Q tags " +
+                        "(the kernel moves them to metadata); use --io pcap for VLAN ports");
+                }
                 try
                 {
                     livePorts[i] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.mtu(i)) :
@@ -116,11 +122,17 @@ public final class Gateway implements AutoCloseable
             store.open(control.runningConfig());
             api = new ApiServer(apiAddress, token, control);
         }
-        catch (final IOException | ConfigException | IllegalArgumentException ex)
+        catch (final IOException | ConfigException ex)
         {
             runner.close();
             closePorts();
             throw new GatewayException("state " + stateDirectory + ": " + ex.getMessage());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            runner.close();
+            closePorts();
+            throw new GatewayException("--api: " + ex.getMessage());
         }
     }
 
