@@ -12,8 +12,8 @@ import io.edgeplane.route.RoutingTable;
 import io.edgeplane.trace.PacketTracer;
 
 /**
- * Longest-prefix match in the compiled FIB (read once per vector, so a concurrent route change is seen whole at
- * the next vector), then: the gateway's own addresses go to ip4-local, directed broadcasts are dropped, and
+ * Longest-prefix match in the compiled FIB, batched over the vector (the tables are read once per vector, so a
+ * concurrent route change is seen whole at the next vector), then: the gateway's own addresses go to ip4-local, directed broadcasts are dropped, and
  * forwarded packets get their egress port and next hop from the group member their flow hash picks (ECMP).
  * No route: an ICMP net unreachable is generated for the source.
  */
@@ -22,6 +22,8 @@ public final class Ip4LookupStage extends Stage
     private final RoutingTable routes;
     private final PortTable ports;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
+    private final int[] destinations = new int[Pipeline.INPUT_CAPACITY];
+    private final int[] groups = new int[Pipeline.INPUT_CAPACITY];
 
     public Ip4LookupStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final RoutingTable routes, final PortTable ports)
@@ -35,12 +37,18 @@ public final class Ip4LookupStage extends Stage
     protected void process(final PacketBatch batch)
     {
         final FibTables fib = routes.tables();
-        for (int i = 0, n = batch.count(); i < n; i++)
+        final int n = batch.count();
+        for (int i = 0; i < n; i++)
+        {
+            destinations[i] = ip.wrap(buffer, pool.l3Offset(batch.handle(i))).destination();
+        }
+        // One batched lookup per vector: the table reads of all packets are issued before any is used.
+        fib.lookup(destinations, groups, n);
+        for (int i = 0; i < n; i++)
         {
             final int h = batch.handle(i);
-            ip.wrap(buffer, pool.l3Offset(h));
-            final int destination = ip.destination();
-            final int group = fib.lookup(destination);
+            final int destination = destinations[i];
+            final int group = groups[i];
             if (group == FibTables.NO_ROUTE)
             {
                 pool.dropReason(h, DropReason.IP4_NO_ROUTE.id());

@@ -14,7 +14,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 public final class Pipeline
 {
     /** Room for a full rx vector plus packets the stages generate (ARP requests, ICMP errors). */
-    private static final int INPUT_CAPACITY = PacketBatch.VECTOR_SIZE * 2;
+    static final int INPUT_CAPACITY = PacketBatch.VECTOR_SIZE * 2;
 
     private final PacketPool pool;
     private final Stage[] stages;
