@@ -3,8 +3,10 @@ package io.edgeplane.control.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -20,15 +22,24 @@ public final class ControlCommands
     {
     }
 
-    @Command(name = "route", description = "Routes of the running gateway.",
-        subcommands = {RouteAdd.class, RouteGet.class, RouteRemove.class})
-    public static final class Route implements Runnable
+    /** A noun whose verbs are its subcommands: alone, it names them in a one-line error. */
+    abstract static class VerbGroup implements Runnable
     {
+        @Spec
+        CommandSpec spec;
+
         @Override
         public void run()
         {
-            throw new Main.UserError("route: missing verb (add, get, remove)");
+            throw new Main.UserError(spec.name() + ": missing verb (" + String.join(", ",
+                spec.subcommands().keySet()) + ")");
         }
+    }
+
+    @Command(name = "route", description = "Routes of the running gateway.",
+        subcommands = {RouteAdd.class, RouteGet.class, RouteRemove.class})
+    public static final class Route extends VerbGroup
+    {
     }
 
     @Command(name = "add", description = "Add a route (replaces the route with the same interface and prefix).")
@@ -100,13 +111,8 @@ public final class ControlCommands
 
     @Command(name = "port", description = "Ports of the running gateway.", subcommands = {PortGet.class,
         PortSet.class})
-    public static final class Port implements Runnable
+    public static final class Port extends VerbGroup
     {
-        @Override
-        public void run()
-        {
-            throw new Main.UserError("port: missing verb (get, set)");
-        }
     }
 
     @Command(name = "get", description = "List ports with state and counters.")
@@ -149,13 +155,8 @@ public final class ControlCommands
 
     @Command(name = "neighbor", description = "Neighbors (IP to MAC) of the running gateway.",
         subcommands = {NeighborAdd.class, NeighborGet.class, NeighborRemove.class})
-    public static final class Neighbor implements Runnable
+    public static final class Neighbor extends VerbGroup
     {
-        @Override
-        public void run()
-        {
-            throw new Main.UserError("neighbor: missing verb (add, get, remove)");
-        }
     }
 
     @Command(name = "add", description = "Add a static neighbor.")
@@ -264,13 +265,8 @@ public final class ControlCommands
 
     @Command(name = "trace", description = "Packet tracing in the running gateway.",
         subcommands = {TraceStart.class, TraceGet.class})
-    public static final class Trace implements Runnable
+    public static final class Trace extends VerbGroup
     {
-        @Override
-        public void run()
-        {
-            throw new Main.UserError("trace: missing verb (start, get)");
-        }
     }
 
     @Command(name = "start", description = "Trace the next N packets (optionally to or from one address).")

@@ -26,14 +26,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "fib", description = "Offline FIB tools.", subcommands = FibCommand.Lookup.class)
-public final class FibCommand implements Runnable
+public final class FibCommand extends ControlCommands.VerbGroup
 {
-    @Override
-    public void run()
-    {
-        throw new Main.UserError("fib: missing subcommand (lookup)");
-    }
-
     @Command(name = "lookup", description = "Look up addresses in a route file: prints 'address nexthop' per key " +
         "('-' no route, 'local' an address of the gateway, the address itself when directly connected).")
     static final class Lookup implements Callable<Integer>
