@@ -45,6 +45,10 @@ public final class FibBuildMeasure
                 fib.memoryBytes() / 1048576.0, heap / 1048576.0, fib.tbl8BlocksUsed());
             if (size == 900_000)
             {
+                final long start = System.nanoTime();
+                final RangeTable ranges = new RangeTable(fib);
+                System.out.printf("  DXR-style range table from the same FIB: built in %.0f ms, %.1f MiB%n",
+                    (System.nanoTime() - start) / 1e6, ranges.memoryBytes() / 1048576.0);
                 measureUpdates(table);
             }
         }

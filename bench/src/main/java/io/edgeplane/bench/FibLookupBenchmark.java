@@ -46,6 +46,7 @@ public class FibLookupBenchmark
     public String keys;
 
     private FibTables fib;
+    private RangeTable rangeTable;
     private IPv4AddressAssociativeTrie<Integer> trie;
     private int[] keyArray;
     private IPv4Address[] keyObjects;
@@ -60,6 +61,15 @@ public class FibLookupBenchmark
         final RoutingTable table = BenchTables.load(routes, null);
         fib = table.tables();
         keyArray = BenchTables.keys(routes, keys, KEYS, 2);
+        rangeTable = new RangeTable(fib);
+        for (final int key : keyArray)
+        {
+            final int expected = fib.lookup(key) & 0xFFFF;
+            if (rangeTable.lookup(key) != expected)
+            {
+                throw new IllegalStateException("range table disagrees with the FIB for " + key);
+            }
+        }
         batchKeys = new int[VECTOR];
         trie = new IPv4AddressAssociativeTrie<>();
         // Same semantics as the FIB: per prefix the lowest metric wins.
@@ -105,6 +115,22 @@ public class FibLookupBenchmark
         position = (p + VECTOR) & (KEYS - 1);
         fib.lookup(batchKeys, batchGroups, VECTOR);
         return batchGroups;
+    }
+
+    /** The DXR-style alternative (read-only), same keys: the measurement behind choosing DIR-24-8. */
+    @Benchmark
+    @OperationsPerInvocation(VECTOR)
+    public void rangeTableOneAtATime(final Blackhole bh)
+    {
+        final RangeTable table = rangeTable;
+        final int[] keys = keyArray;
+        int p = position;
+        for (int i = 0; i < VECTOR; i++)
+        {
+            bh.consume(table.lookup(keys[p]));
+            p = (p + 1) & (KEYS - 1);
+        }
+        position = p;
     }
 
     @Benchmark

@@ -148,6 +148,49 @@ public final class FibTables
         return memberGateway[member];
     }
 
+    /** Receives the FIB as address ranges: every address from {@code start} up to the next run's start. */
+    @FunctionalInterface
+    public interface RunConsumer
+    {
+        void accept(long start, int group);
+    }
+
+    /**
+     * Walk the whole table as maximal runs of addresses with the same answer ({@link #NO_ROUTE} included), in
+     * address order. Off the hot path: for building other lookup structures from this one, and for dumps.
+     */
+    public void forEachRun(final RunConsumer consumer)
+    {
+        int current = Integer.MIN_VALUE;
+        for (int i = 0; i < TBL24_SIZE; i++)
+        {
+            final int entry = tbl24[i];
+            if ((entry & EXTENDED) != 0)
+            {
+                final int base = (entry & VALUE_MASK) * TBL8_BLOCK;
+                for (int j = 0; j < TBL8_BLOCK; j++)
+                {
+                    final int sub = tbl8[base + j];
+                    final int group = sub < 0 ? sub & VALUE_MASK : NO_ROUTE;
+                    if (group != current)
+                    {
+                        current = group;
+                        consumer.accept((long)i << 8 | j, group);
+                    }
+                }
+            }
+            else
+            {
+                final int group = entry < 0 ? entry & VALUE_MASK : NO_ROUTE;
+                if (group != current)
+                {
+                    current = group;
+                    consumer.accept((long)i << 8, group);
+                }
+            }
+        }
+    }
+
     public int tbl8BlocksUsed()
     {
         return tbl8Used;
