@@ -139,6 +139,44 @@ class FibBoundaryTest
     }
 
     @Test
+    void shouldWalkTheTableAsRunsThatAgreeWithLookups() throws RouteException
+    {
+        final RoutingTable table = offline();
+        table.add(0, ip("10.0.0.0"), 8, 1, 100);
+        table.add(0, ip("10.1.2.0"), 24, 2, 100);
+        table.add(0, ip("10.1.2.128"), 27, 3, 100);
+        table.add(0, ip("192.168.0.0"), 16, 4, 100);
+        final java.util.List<long[]> runs = new java.util.ArrayList<>();
+        table.tables().forEachRun((start, group) -> runs.add(new long[] {start, group}));
+        assertEquals(0, runs.get(0)[0], "first run starts at 0.0.0.0");
+        for (int i = 1; i < runs.size(); i++)
+        {
+            assertTrue(runs.get(i)[0] > runs.get(i - 1)[0] && runs.get(i)[1] != runs.get(i - 1)[1], "maximal runs");
+        }
+        final java.util.Random random = new java.util.Random(3);
+        for (int k = 0; k < 100_000; k++)
+        {
+            final int address = k % 2 == 0 ? random.nextInt() : ip("10.1.2.0") + random.nextInt(512);
+            int lo = 0;
+            int hi = runs.size() - 1;
+            while (lo < hi)
+            {
+                final int mid = (lo + hi + 1) >>> 1;
+                if (runs.get(mid)[0] <= (address & 0xFFFF_FFFFL))
+                {
+                    lo = mid;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+            assertEquals(table.tables().lookup(address), (int)runs.get(lo)[1]);
+        }
+        assertEquals(9, runs.size(), "none, /8, /24, /27, /24, /8, none, /16, none");
+    }
+
+    @Test
     void shouldRefuseBadRoutesWithAReason()
     {
         final RoutingTable table = new RoutingTable(FibDifferentialTest.ports(), 100, 64);
