@@ -11,54 +11,55 @@ import org.agrona.concurrent.UnsafeBuffer;
 import static io.edgeplane.control.gateway.LinuxPacketSockets.Setup.LIBC;
 
 /**
- * A config port on a Linux AF_PACKET socket, read and written a burst per system call: {@code recvmmsg} writes
- * frames straight into pool slots (zero copy: the iovecs point at the slots), {@code sendmmsg} sends a vector's
- * worth of frames staged off-heap. Bound to one interface, promiscuous, with our own transmissions ignored
- * ({@code PACKET_IGNORE_OUTGOING}). Owned by the worker thread.
+ * A config port on a Linux AF_PACKET socket. Receive reads a {@code TPACKET_V3} ring mapped into our memory: the
+ * kernel copies frames into ring blocks in its receive path (on whichever core took the interrupt), and the worker
+ * copies each frame from the ring into a pool slot without a system call. Transmit stages a vector's frames
+ * off-heap and sends them with one {@code sendmmsg}. Bound to one interface, promiscuous, with our own
+ * transmissions ignored ({@code PACKET_IGNORE_OUTGOING}). Owned by the worker thread.
  *
  * <pre>
- * struct mmsghdr (64 B, LP64): msg_name 0 | msg_namelen 8 | msg_iov 16 | msg_iovlen 24 | msg_control 32 |
- *                              msg_controllen 40 | msg_flags 48 | msg_len 56
- * struct iovec (16 B): iov_base 0 | iov_len 8          struct sockaddr_ll (20 B): ... sll_pkttype 10 ...
+ * ring block:  tpacket_block_desc { version 0 | offset_to_priv 4 | block_status 8 | num_pkts 12 |
+ *                                   offset_to_first_pkt 16 | blk_len 20 | seq_num 24 | ... }
+ * packet:      tpacket3_hdr { tp_next_offset 0 | tp_sec 4 | tp_nsec 8 | tp_snaplen 12 | tp_len 16 |
+ *                             tp_status 20 | tp_mac 24 (u16) | tp_net 26 (u16) | ... }
+ * struct mmsghdr (64 B, LP64): msg_iov 16 | msg_iovlen 24 | msg_len 56;  struct iovec (16 B): base 0 | len 8
  * </pre>
  */
 public final class AfPacketPort implements PortIo
 {
     public static final int BURST = 64;
+    public static final int BLOCK_SIZE = 1 << 18;
+    public static final int BLOCK_COUNT = 128;
     public static final int SOCKET_BUFFER = 32 << 20;
+    private static final int FRAME_SIZE = 2048;
+    private static final int RETIRE_BLOCK_MILLIS = 1;
     private static final int MMSGHDR = 64;
     private static final int IOVEC = 16;
-    private static final int SOCKADDR_LL = 24;
+    private static final int SOCKADDR_LL = 20;
     private static final int STAGE_SLOT = 2048;
 
     private final int index;
     private final int fd;
-    private final PacketPool pool;
-    private final long poolAddress;
-    private final int[] handles = new int[BURST];
-    private final UnsafeBuffer rxMessages = direct(BURST * MMSGHDR);
-    private final UnsafeBuffer rxVectors = direct(BURST * IOVEC);
-    private final UnsafeBuffer rxNames = direct(BURST * SOCKADDR_LL);
+    private final Pointer ringAddress;
+    private final UnsafeBuffer ring;
     private final UnsafeBuffer txMessages = direct(BURST * MMSGHDR);
     private final UnsafeBuffer txVectors = direct(BURST * IOVEC);
     private final UnsafeBuffer txStage = direct(BURST * STAGE_SLOT);
-    private final Pointer rxMessagesPointer = new Pointer(rxMessages.addressOffset());
     private final Pointer[] txMessagesFrom = new Pointer[BURST];
-    private final Memory statistics = new Memory(8);
+    private final Memory statistics = new Memory(12);
     private final Memory statisticsLength = new Memory(4);
     private Dataplane dataplane;
+    private int block;
     private int staged;
     private long packetIds;
     private long drops;
     private long errors;
 
-    public AfPacketPort(final int index, final String portName, final String device, final PacketPool pool)
-        throws GatewayException
+    public AfPacketPort(final int index, final String portName, final String device) throws GatewayException
     {
         this.index = index;
-        this.pool = pool;
-        this.poolAddress = pool.buffer().addressOffset();
         int socket = -1;
+        Pointer mapped = null;
         try
         {
             final int ifindex = LIBC.if_nametoindex(device);
@@ -68,29 +69,45 @@ public final class AfPacketPort implements PortIo
                 throw new GatewayException(portName + ": cannot open device " + device + " (No such device exists)");
             }
             socket = LIBC.socket(LinuxPacketSockets.AF_PACKET, LinuxPacketSockets.SOCK_RAW, 0);
-            // Bound before it listens to anything: a socket opened with protocol 0 receives nothing until bind.
+            final Memory value = new Memory(4);
+            value.setInt(0, LinuxPacketSockets.TPACKET_V3);
+            LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_VERSION, value, 4);
+            final Memory request = new Memory(28);
+            request.setInt(0, BLOCK_SIZE);
+            request.setInt(4, BLOCK_COUNT);
+            request.setInt(8, FRAME_SIZE);
+            request.setInt(12, BLOCK_SIZE / FRAME_SIZE * BLOCK_COUNT);
+            request.setInt(16, RETIRE_BLOCK_MILLIS);
+            request.setInt(20, 0);
+            request.setInt(24, 0);
+            LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_RX_RING, request, 28);
+            mapped = LIBC.mmap(null, (long)BLOCK_SIZE * BLOCK_COUNT,
+                LinuxPacketSockets.PROT_READ | LinuxPacketSockets.PROT_WRITE, LinuxPacketSockets.MAP_SHARED, socket, 0);
+            value.setInt(0, 1);
+            LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_IGNORE_OUTGOING,
+                value, 4);
+            // Bound last: a socket opened with protocol 0 receives nothing until bind names the interface.
             final Memory address = new Memory(SOCKADDR_LL);
             address.clear();
             address.setShort(0, (short)LinuxPacketSockets.AF_PACKET);
             address.setShort(2, LinuxPacketSockets.htons(LinuxPacketSockets.ETH_P_ALL));
             address.setInt(4, ifindex);
-            LIBC.bind(socket, address, 20);
-            final Memory one = new Memory(4);
-            one.setInt(0, 1);
-            LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_IGNORE_OUTGOING, one, 4);
+            LIBC.bind(socket, address, SOCKADDR_LL);
             final Memory membership = new Memory(16);
             membership.clear();
             membership.setInt(0, ifindex);
             membership.setShort(4, (short)LinuxPacketSockets.PACKET_MR_PROMISC);
             LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_ADD_MEMBERSHIP,
                 membership, 16);
-            final Memory size = new Memory(4);
-            size.setInt(0, SOCKET_BUFFER);
-            setBuffer(socket, LinuxPacketSockets.SO_RCVBUFFORCE, LinuxPacketSockets.SO_RCVBUF, size);
-            setBuffer(socket, LinuxPacketSockets.SO_SNDBUFFORCE, LinuxPacketSockets.SO_SNDBUF, size);
+            value.setInt(0, SOCKET_BUFFER);
+            setBuffer(socket, LinuxPacketSockets.SO_SNDBUFFORCE, LinuxPacketSockets.SO_SNDBUF, value);
         }
         catch (final LastErrorException ex)
         {
+            if (mapped != null)
+            {
+                LIBC.munmap(mapped, (long)BLOCK_SIZE * BLOCK_COUNT);
+            }
             if (socket >= 0)
             {
                 LIBC.close(socket);
@@ -105,13 +122,11 @@ public final class AfPacketPort implements PortIo
             throw new GatewayException("AF_PACKET needs Linux and libc (" + ex.getMessage() + "); try --io pcap");
         }
         this.fd = socket;
+        this.ringAddress = mapped;
+        this.ring = new UnsafeBuffer(Pointer.nativeValue(mapped), BLOCK_SIZE * BLOCK_COUNT);
         for (int i = 0; i < BURST; i++)
         {
-            handles[i] = PacketPool.NO_PACKET;
             final int message = i * MMSGHDR;
-            rxMessages.putLong(message, rxNames.addressOffset() + (long)i * SOCKADDR_LL);
-            rxMessages.putLong(message + 16, rxVectors.addressOffset() + (long)i * IOVEC);
-            rxMessages.putLong(message + 24, 1);
             txMessages.putLong(message + 16, txVectors.addressOffset() + (long)i * IOVEC);
             txMessages.putLong(message + 24, 1);
             txVectors.putLong(i * IOVEC, txStage.addressOffset() + (long)i * STAGE_SLOT);
@@ -127,7 +142,7 @@ public final class AfPacketPort implements PortIo
         }
         catch (final LastErrorException ex)
         {
-            // Without CAP_NET_ADMIN the kernel caps the plain option at its rmem_max/wmem_max: good enough.
+            // Without CAP_NET_ADMIN the kernel caps the plain option at its wmem_max: good enough.
             LIBC.setsockopt(socket, LinuxPacketSockets.SOL_SOCKET, plain, size, 4);
         }
     }
@@ -145,68 +160,37 @@ public final class AfPacketPort implements PortIo
         this.dataplane = dataplane;
     }
 
+    /** Reads every frame of the next ready block (the kernel retires a block when full or after 1 ms). */
     @Override
     public int poll()
     {
-        int ready = 0;
-        while (ready < BURST)
-        {
-            if (handles[ready] == PacketPool.NO_PACKET)
-            {
-                final int h = pool.allocate();
-                if (h == PacketPool.NO_PACKET)
-                {
-                    break;
-                }
-                handles[ready] = h;
-                rxVectors.putLong(ready * IOVEC, poolAddress + pool.frameOffset(h));
-                rxVectors.putLong(ready * IOVEC + 8, pool.maxFrameLength());
-            }
-            rxMessages.putInt(ready * MMSGHDR + 8, SOCKADDR_LL);
-            ready++;
-        }
-        if (ready == 0)
+        final int base = block * BLOCK_SIZE;
+        if ((ring.getIntVolatile(base + 8) & LinuxPacketSockets.TP_STATUS_USER) == 0)
         {
             return 0;
         }
-        final int received = LinuxPacketSockets.recvmmsg(fd, rxMessagesPointer, ready,
-            LinuxPacketSockets.MSG_DONTWAIT, null);
-        if (received <= 0)
-        {
-            return 0;
-        }
+        final int packets = ring.getInt(base + 12);
+        int offset = base + ring.getInt(base + 16);
         final long now = System.nanoTime();
-        int accepted = 0;
-        for (int i = 0; i < received; i++)
+        for (int i = 0; i < packets; i++)
         {
-            final int h = handles[i];
-            final int message = i * MMSGHDR;
-            final int length = rxMessages.getInt(message + 56);
-            final boolean truncated = (rxMessages.getInt(message + 48) & LinuxPacketSockets.MSG_TRUNC) != 0;
-            final int packetType = rxNames.getByte(i * SOCKADDR_LL + 10) & 0xFF;
-            if (packetType == LinuxPacketSockets.PACKET_OUTGOING)
+            final int snapLength = ring.getInt(offset + 12);
+            final int wireLength = ring.getInt(offset + 16);
+            final int mac = ring.getShort(offset + 24) & 0xFFFF;
+            if (snapLength == wireLength)
             {
-                continue;
+                dataplane.receive(index, ring, offset + mac, snapLength, ++packetIds, now);
             }
-            handles[i] = PacketPool.NO_PACKET;
-            dataplane.receiveSlot(index, h, truncated ? Integer.MAX_VALUE : length, ++packetIds, now);
-            accepted++;
-        }
-        // Slots consumed from the front: move the still-allocated ones down so the next burst starts at 0.
-        int kept = 0;
-        for (int i = 0; i < BURST; i++)
-        {
-            if (handles[i] != PacketPool.NO_PACKET)
+            else
             {
-                final int h = handles[i];
-                handles[i] = PacketPool.NO_PACKET;
-                handles[kept] = h;
-                rxVectors.putLong(kept * IOVEC, poolAddress + pool.frameOffset(h));
-                rxVectors.putLong(kept * IOVEC + 8, pool.maxFrameLength());
-                kept++;
+                errors++;
             }
+            offset += ring.getInt(offset);
         }
-        return accepted;
+        // Hand the block back to the kernel only after every frame in it was copied out.
+        ring.putIntOrdered(base + 8, LinuxPacketSockets.TP_STATUS_KERNEL);
+        block = block + 1 == BLOCK_COUNT ? 0 : block + 1;
+        return packets;
     }
 
     @Override
@@ -251,10 +235,10 @@ public final class AfPacketPort implements PortIo
     {
         try
         {
-            statisticsLength.setInt(0, 8);
+            statisticsLength.setInt(0, 12);
             LIBC.getsockopt(fd, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_STATISTICS, statistics,
                 statisticsLength);
-            // tpacket_stats {tp_packets, tp_drops}: reading resets them, so accumulate.
+            // tpacket_stats_v3 {tp_packets, tp_drops, tp_freeze_q_cnt}: reading resets them, so accumulate.
             drops += statistics.getInt(4) & 0xFFFF_FFFFL;
         }
         catch (final LastErrorException ex)
@@ -273,14 +257,7 @@ public final class AfPacketPort implements PortIo
     @Override
     public void close()
     {
-        for (int i = 0; i < BURST; i++)
-        {
-            if (handles[i] != PacketPool.NO_PACKET)
-            {
-                pool.free(handles[i]);
-                handles[i] = PacketPool.NO_PACKET;
-            }
-        }
+        LIBC.munmap(ringAddress, (long)BLOCK_SIZE * BLOCK_COUNT);
         LIBC.close(fd);
     }
 }

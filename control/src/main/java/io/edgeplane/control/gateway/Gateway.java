@@ -71,7 +71,7 @@ public final class Gateway implements AutoCloseable
                 try
                 {
                     livePorts[i] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.mtu(i)) :
-                        new AfPacketPort(i, ports.name(i), ports.device(i), pool);
+                        new AfPacketPort(i, ports.name(i), ports.device(i));
                 }
                 catch (final GatewayException ex)
                 {

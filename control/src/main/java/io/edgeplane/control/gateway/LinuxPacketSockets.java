@@ -7,9 +7,9 @@ import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 
 /**
- * The few libc calls an AF_PACKET port needs. The per-burst calls ({@code recvmmsg}, {@code sendmmsg}) are JNA
- * direct mappings (no per-call reflection, no errno capture: -1 simply counts as "nothing / failed"); the set-up
- * calls go through an interface mapping that reports errno as {@link LastErrorException}.
+ * The few libc calls an AF_PACKET port needs. The per-vector call ({@code sendmmsg}) is a JNA direct mapping (no
+ * per-call reflection, no errno capture: -1 simply counts as "failed"); the set-up calls go through an interface
+ * mapping that reports errno as {@link LastErrorException}. Receiving needs no call at all: it reads the mmap ring.
  */
 final class LinuxPacketSockets
 {
@@ -23,6 +23,14 @@ final class LinuxPacketSockets
     static final int SO_SNDBUFFORCE = 32;
     static final int SOL_PACKET = 263;
     static final int PACKET_ADD_MEMBERSHIP = 1;
+    static final int PACKET_RX_RING = 5;
+    static final int PACKET_VERSION = 10;
+    static final int TPACKET_V3 = 2;
+    static final int TP_STATUS_KERNEL = 0;
+    static final int TP_STATUS_USER = 1;
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
     static final int PACKET_STATISTICS = 6;
     static final int PACKET_IGNORE_OUTGOING = 23;
     static final int PACKET_MR_PROMISC = 1;
@@ -38,8 +46,6 @@ final class LinuxPacketSockets
     private LinuxPacketSockets()
     {
     }
-
-    static native int recvmmsg(int fd, Pointer messages, int count, int flags, Pointer timeout);
 
     static native int sendmmsg(int fd, Pointer messages, int count, int flags);
 
@@ -57,6 +63,11 @@ final class LinuxPacketSockets
         int getsockopt(int fd, int level, int name, Pointer value, Pointer length) throws LastErrorException;
 
         int if_nametoindex(String name) throws LastErrorException;
+
+        Pointer mmap(Pointer address, long length, int protection, int flags, int fd, long offset)
+            throws LastErrorException;
+
+        int munmap(Pointer address, long length) throws LastErrorException;
 
         int close(int fd) throws LastErrorException;
 
