@@ -33,10 +33,7 @@ public final class Harness
         """;
 
     public static final long PORT1_MAC = 0x0200_0000_0101L;
-    public static final long PORT2_MAC = 0x0200_0000_0201L;
     public static final long CLIENT_MAC = 0x0200_0000_0110L;
-    public static final long SERVER2_MAC = 0x0200_0000_0220L;
-    public static final long SERVER3_MAC = 0x0200_0000_0330L;
 
     public record Sent(int port, long packetId, byte[] frame)
     {
