@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The gateway process: live ports, one run-to-completion worker (an Agrona agent), the control API and the
  * persisted state. Start order: ports (fail fast on a bad device), state restore (persisted state wins over the
  * config file's routes, neighbors and admin states; the config file always gives the ports), worker, API.
+ * Frames arriving meanwhile wait in the kernel's ring.
  */
 public final class Gateway implements AutoCloseable
 {
@@ -110,7 +111,6 @@ public final class Gateway implements AutoCloseable
         runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null,
             new GatewayAgent(dataplane, livePorts, commands, portStats));
-        AgentRunner.startOnThread(runner);
 
         try
         {
@@ -118,8 +118,11 @@ public final class Gateway implements AutoCloseable
             control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store,
                 portStats);
             final StateStore.Recovered recovered = store.recover();
+            // Restored before the worker starts: forwarding begins with the persisted state, never a mix.
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());
+            commands.workerStarted();
+            AgentRunner.startOnThread(runner);
             api = new ApiServer(apiAddress, token, control);
         }
         catch (final IOException | ConfigException ex)

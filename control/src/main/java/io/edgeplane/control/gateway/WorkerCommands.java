@@ -20,10 +20,17 @@ public final class WorkerCommands
 
     private final MpscArrayQueue<Runnable> queue = new MpscArrayQueue<>(CAPACITY);
     private final Dataplane dataplane;
+    private volatile boolean workerStarted;
 
     public WorkerCommands(final Dataplane dataplane)
     {
         this.dataplane = dataplane;
+    }
+
+    /** From now on commands go through the queue; before, the caller is the only thread and runs them inline. */
+    public void workerStarted()
+    {
+        workerStarted = true;
     }
 
     /** Worker side. */
@@ -39,6 +46,10 @@ public final class WorkerCommands
      */
     public <T> T call(final Function<Dataplane, T> command)
     {
+        if (!workerStarted)
+        {
+            return command.apply(dataplane);
+        }
         final CompletableFuture<T> result = new CompletableFuture<>();
         final Runnable task = () ->
         {
