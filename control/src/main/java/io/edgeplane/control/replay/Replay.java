@@ -10,6 +10,7 @@ import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PreloadedTrace;
 import io.edgeplane.stage.Dataplane;
+import org.agrona.collections.IntHashSet;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,6 +64,8 @@ public final class Replay
         final Map<String, Path> files = new TreeMap<>();
         final TraceFileException[] failure = new TraceFileException[1];
         final List<Output> pending = new ArrayList<>();
+        // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
+        final IntHashSet droppedOnce = new IntHashSet();
 
         final Dataplane dataplane = new Dataplane(config, pool,
             (port, p, h) ->
@@ -74,7 +77,7 @@ public final class Replay
             (p, h, reason) ->
             {
                 final int index = (int)p.packetId(h) - 1;
-                if (reason.isDrop() && index >= 0 && index < trace.count())
+                if (reason.isDrop() && index >= 0 && index < trace.count() && droppedOnce.add(index))
                 {
                     pending.add(new Output(DROPS, trace.timestampNanos(index), trace.copyFrame(index)));
                 }

@@ -175,6 +175,25 @@ class RoutingReplayTest
     }
 
     @Test
+    void shouldWriteAFrameDroppedTwiceOnlyOnceToDropsPcap() throws Exception
+    {
+        // No ARP first: the gateway does not know the client, so the ICMP error for 8.8.8.8 is undeliverable too.
+        final Path trace = tmp.resolve("twice.pcap");
+        try (PcapFiles.Writer writer = new PcapFiles.Writer(trace))
+        {
+            writer.write(io.edgeplane.testing.Frames.udpFrame(DemoTrace.PORT1_MAC, DemoTrace.CLIENT_MAC,
+                DemoTrace.CLIENT, io.edgeplane.testing.Frames.ip("8.8.8.8"), 64, 1, 2, 10), 1_000L);
+        }
+        final Path out = tmp.resolve("out-twice");
+        assertEquals(0, Main.execute(new PrintWriter(new StringWriter(), true), "replay", "--config",
+            ReplayGoldenTest.DEMO.resolve("config.json").toString(), "--in", trace.toString(), "--out",
+            out.toString()));
+        assertEquals(1, PcapFiles.read(out.resolve("drops.pcap")).count());
+        // Sent: the ARP request for the client, from the undeliverable ICMP error.
+        assertEquals(1, PcapFiles.read(out.resolve("Port1.pcap")).count());
+    }
+
+    @Test
     void tsharkIsThereInCi()
     {
         Assumptions.assumeTrue(System.getenv("CI") != null, "only checked in CI");
