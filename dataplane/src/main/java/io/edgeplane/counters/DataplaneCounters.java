@@ -136,11 +136,5 @@ public final class DataplaneCounters
         {
             return drops.getOrDefault(reason.label(), 0L);
         }
-
-        public long txPackets(final String port)
-        {
-            final Map<String, Long> counters = ports.get(port);
-            return counters == null ? 0 : counters.get("tx-packets");
-        }
     }
 }

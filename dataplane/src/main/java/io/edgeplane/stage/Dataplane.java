@@ -45,9 +45,9 @@ public final class Dataplane
     private final DataplaneCounters counters;
     private final PacketTracer tracer;
     private final Pipeline pipeline;
-    private final InterfaceOutputStage output;
-    private final ErrorDropStage errorDrop;
     private final PacketBatch rx = new PacketBatch();
+    private final long[] rxPackets;
+    private final long[] rxBytes;
 
     /** A single-worker dataplane with its own port and routing tables. */
     public Dataplane(final DataplaneConfig config, final PacketPool pool, final TxSink txSink, final DropSink dropSink)
@@ -73,9 +73,11 @@ public final class Dataplane
             neighbors.addStatic(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac());
         }
         this.counters = new DataplaneCounters(ports.names(), StageId.names());
+        this.rxPackets = new long[ports.count()];
+        this.rxBytes = new long[ports.count()];
         this.tracer = new PacketTracer(TRACE_CAPACITY);
-        this.output = new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink);
-        this.errorDrop = new ErrorDropStage(pool, counters, tracer, dropSink);
+        final InterfaceOutputStage output = new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink);
+        final ErrorDropStage errorDrop = new ErrorDropStage(pool, counters, tracer, dropSink);
         final Ip4RewriteStage rewrite = new Ip4RewriteStage(pool, counters, tracer, ports, neighbors);
         this.pipeline = new Pipeline(pool, counters,
             new EthernetInputStage(pool, counters, tracer, ports),
@@ -161,33 +163,39 @@ public final class Dataplane
         rx.add(h);
         if (rx.isFull())
         {
-            pipeline.process(rx);
+            processReceived();
         }
     }
 
+    /** Plain per-port sums; published to the shared counters once per vector, not once per packet. */
     private void countRx(final int port, final int length)
     {
-        counters.rxPackets(port).getAndAddRelease(1);
-        counters.rxBytes(port).getAndAddRelease(length);
+        rxPackets[port]++;
+        rxBytes[port] += length;
     }
 
-    /** Process whatever was received and not yet processed. */
-    public void flush()
+    private void processReceived()
     {
+        for (int port = 0; port < rxPackets.length; port++)
+        {
+            if (rxPackets[port] != 0)
+            {
+                counters.rxPackets(port).getAndAddRelease(rxPackets[port]);
+                counters.rxBytes(port).getAndAddRelease(rxBytes[port]);
+                rxPackets[port] = 0;
+                rxBytes[port] = 0;
+            }
+        }
         if (rx.count() > 0)
         {
             pipeline.process(rx);
         }
     }
 
-    public void txSink(final TxSink sink)
+    /** Process whatever was received and not yet processed. */
+    public void flush()
     {
-        output.sink(sink);
-    }
-
-    public void dropSink(final DropSink sink)
-    {
-        errorDrop.sink(sink);
+        processReceived();
     }
 
     public PacketPool pool()

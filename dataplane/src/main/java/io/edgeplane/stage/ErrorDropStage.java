@@ -12,18 +12,13 @@ public final class ErrorDropStage extends Stage
 {
     private final DataplaneCounters counters;
     private final long[] perReason = new long[DropReason.maxId() + 1];
-    private DropSink sink;
+    private final DropSink sink;
 
     public ErrorDropStage(
         final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final DropSink sink)
     {
         super(StageId.ERROR_DROP, pool, counters, tracer);
         this.counters = counters;
-        this.sink = sink;
-    }
-
-    public void sink(final DropSink sink)
-    {
         this.sink = sink;
     }
 

@@ -13,7 +13,7 @@ public final class InterfaceOutputStage extends Stage
     private final String[] portNames;
     private final long[] packets;
     private final long[] bytes;
-    private TxSink sink;
+    private final TxSink sink;
 
     public InterfaceOutputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final String[] portNames, final TxSink sink)
@@ -23,11 +23,6 @@ public final class InterfaceOutputStage extends Stage
         this.portNames = portNames.clone();
         this.packets = new long[portNames.length];
         this.bytes = new long[portNames.length];
-        this.sink = sink;
-    }
-
-    public void sink(final TxSink sink)
-    {
         this.sink = sink;
     }
 
