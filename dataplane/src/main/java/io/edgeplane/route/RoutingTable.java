@@ -166,23 +166,21 @@ public final class RoutingTable
     {
         validate(port, prefix, length, nextHop, metric);
         final PrefixState state = state(prefix, length);
-        for (final Candidate c : state.candidates)
+        final Candidate c = userCandidate(state, port);
+        if (c != null)
         {
-            if (c.type == TYPE_USER && c.port == port)
+            final int oldNextHop = c.nextHop;
+            final int oldMetric = c.metric;
+            c.nextHop = nextHop;
+            c.metric = metric;
+            if (!recompute(state))
             {
-                final int oldNextHop = c.nextHop;
-                final int oldMetric = c.metric;
-                c.nextHop = nextHop;
-                c.metric = metric;
-                if (!recompute(state))
-                {
-                    c.nextHop = oldNextHop;
-                    c.metric = oldMetric;
-                    recompute(state);
-                    throw new RouteException("forwarding table capacity exhausted");
-                }
-                return true;
+                c.nextHop = oldNextHop;
+                c.metric = oldMetric;
+                recompute(state);
+                throw new RouteException("forwarding table capacity exhausted");
             }
+            return true;
         }
         if (userRoutes >= maxRoutes)
         {
@@ -210,19 +208,16 @@ public final class RoutingTable
         {
             return false;
         }
-        for (int i = 0; i < state.candidates.size(); i++)
+        final Candidate c = userCandidate(state, port);
+        if (c == null)
         {
-            final Candidate c = state.candidates.get(i);
-            if (c.type == TYPE_USER && c.port == port)
-            {
-                state.candidates.remove(i);
-                userRoutes--;
-                recompute(state);
-                dropIfEmpty(state);
-                return true;
-            }
+            return false;
         }
-        return false;
+        state.candidates.remove(c);
+        userRoutes--;
+        recompute(state);
+        dropIfEmpty(state);
+        return true;
     }
 
     /**
@@ -249,32 +244,25 @@ public final class RoutingTable
                     r.prefixLength() + "): " + ex.getMessage());
             }
         }
-        final List<Object[]> undo = new ArrayList<>();
+        final List<Undo> undo = new ArrayList<>();
         int added = 0;
         for (int i = 0; i < routes.size(); i++)
         {
             final RouteConfig r = routes.get(i);
             final int port = portIndexes.get(i);
             final PrefixState state = state(r.prefix(), r.prefixLength());
-            Candidate existing = null;
-            for (final Candidate c : state.candidates)
+            Candidate candidate = userCandidate(state, port);
+            if (candidate != null)
             {
-                if (c.type == TYPE_USER && c.port == port)
-                {
-                    existing = c;
-                }
-            }
-            if (existing != null)
-            {
-                undo.add(new Object[] {existing, existing.nextHop, existing.metric});
-                existing.nextHop = r.nextHop();
-                existing.metric = r.metric();
+                undo.add(new Undo(state, candidate, false, candidate.nextHop, candidate.metric));
+                candidate.nextHop = r.nextHop();
+                candidate.metric = r.metric();
             }
             else
             {
-                final Candidate c = new Candidate(port, r.nextHop(), r.metric(), TYPE_USER);
-                state.candidates.add(c);
-                undo.add(new Object[] {c, state});
+                candidate = new Candidate(port, r.nextHop(), r.metric(), TYPE_USER);
+                state.candidates.add(candidate);
+                undo.add(new Undo(state, candidate, true, 0, 0));
                 added++;
             }
         }
@@ -282,17 +270,16 @@ public final class RoutingTable
         {
             for (int i = undo.size() - 1; i >= 0; i--)
             {
-                final Object[] u = undo.get(i);
-                final Candidate c = (Candidate)u[0];
-                if (u[1] instanceof PrefixState state)
+                final Undo u = undo.get(i);
+                if (u.added())
                 {
-                    state.candidates.remove(c);
-                    dropIfEmpty(state);
+                    u.state().candidates.remove(u.candidate());
+                    dropIfEmpty(u.state());
                 }
                 else
                 {
-                    c.nextHop = (Integer)u[1];
-                    c.metric = (Integer)u[2];
+                    u.candidate().nextHop = u.nextHop();
+                    u.candidate().metric = u.metric();
                 }
             }
             rebuildOrThrow();
@@ -300,6 +287,23 @@ public final class RoutingTable
                 "route table full (capacity " + maxRoutes + " routes)" : "forwarding table capacity exhausted");
         }
         userRoutes += added;
+    }
+
+    /** How to take back one route of a failed {@link #addAll}: remove it, or restore its next hop and metric. */
+    private record Undo(PrefixState state, Candidate candidate, boolean added, int nextHop, int metric)
+    {
+    }
+
+    private static Candidate userCandidate(final PrefixState state, final int port)
+    {
+        for (final Candidate c : state.candidates)
+        {
+            if (c.type == TYPE_USER && c.port == port)
+            {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** Re-evaluate every prefix with a route through {@code port}, after its administrative state changed. */

@@ -51,8 +51,7 @@ public final class Ip4LookupStage extends Stage
             final int group = groups[i];
             if (group == FibTables.NO_ROUTE)
             {
-                pool.dropReason(h, DropReason.IP4_NO_ROUTE.id());
-                pool.next(h, StageId.ICMP_ERROR);
+                dropWithIcmpError(h, DropReason.IP4_NO_ROUTE);
             }
             else
             {

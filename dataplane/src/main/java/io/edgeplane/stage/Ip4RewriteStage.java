@@ -64,13 +64,13 @@ public final class Ip4RewriteStage extends Stage
             }
             else if (!local && ip.ttl() <= 1)
             {
-                onError(h, DropReason.IP4_TTL_EXPIRED);
+                dropWithIcmpError(h, DropReason.IP4_TTL_EXPIRED);
             }
             else if (ip.totalLength() > ports.mtu(out))
             {
                 if (ip.dontFragment())
                 {
-                    onError(h, DropReason.IP4_DF_TOO_BIG);
+                    dropWithIcmpError(h, DropReason.IP4_DF_TOO_BIG);
                 }
                 else
                 {
@@ -109,13 +109,6 @@ public final class Ip4RewriteStage extends Stage
                     pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
             }
         }
-    }
-
-    /** A forwarding error that deserves an ICMP error to the source. */
-    private void onError(final int h, final DropReason reason)
-    {
-        pool.dropReason(h, reason.id());
-        pool.next(h, StageId.ICMP_ERROR);
     }
 
     private void onUnresolved(final int h, final int port)

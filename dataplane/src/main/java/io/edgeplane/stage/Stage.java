@@ -55,6 +55,13 @@ public abstract class Stage
         pool.dropReason(h, reason.id());
     }
 
+    /** Drop the packet under {@code reason} and let icmp-error tell its source (it counts the drop). */
+    protected final void dropWithIcmpError(final int h, final DropReason reason)
+    {
+        pool.next(h, StageId.ICMP_ERROR);
+        pool.dropReason(h, reason.id());
+    }
+
     /**
      * Record this stage's decision for a traced packet; call after next/drop is set. Where computing the
      * arguments reads the packet, guard the call with {@code pool.traced(h)} so untraced packets pay nothing.
