@@ -230,7 +230,8 @@ public final class ConfigLoader
         requirePort(port, path + ".interface", ports);
         final String prefixText = requiredText(node, path, "prefix");
         final int[] prefix = parsePrefix(prefixText, path + ".prefix");
-        final int nextHop = node.has("nextHop") ? parseAddress(requiredText(node, path, "nextHop"), path + ".nextHop") : 0;
+        final int nextHop = node.has("nextHop") ?
+            parseAddress(requiredText(node, path, "nextHop"), path + ".nextHop") : 0;
         final int metric = optionalInt(node, path, "metric", 100, MIN_METRIC, MAX_METRIC);
         for (final PortConfig p : ports)
         {

@@ -3,6 +3,7 @@ package io.edgeplane.route;
 import io.edgeplane.config.RouteConfig;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.route.RouteException.Cause;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -127,31 +128,33 @@ public final class RoutingTable
     {
         if (length < 0 || length > 32)
         {
-            throw new RouteException("prefix length " + length + " not in 0..32");
+            throw new RouteException(Cause.PREFIX, "prefix length " + length + " not in 0..32");
         }
         if ((prefix & ~Ipv4Address.mask(length)) != 0)
         {
-            throw new RouteException("host bits set in " + Ipv4Address.format(prefix) + "/" + length);
+            throw new RouteException(Cause.PREFIX, "host bits set in " + Ipv4Address.format(prefix) + "/" + length);
         }
         if (metric < MIN_METRIC || metric > MAX_METRIC)
         {
-            throw new RouteException("metric " + metric + " not in " + MIN_METRIC + ".." + MAX_METRIC);
+            throw new RouteException(Cause.METRIC, "metric " + metric + " not in " + MIN_METRIC + ".." + MAX_METRIC);
         }
         if (ports != null)
         {
             if (port < 0 || port >= ports.count())
             {
-                throw new RouteException("unknown interface");
+                throw new RouteException(Cause.INTERFACE, "unknown interface");
             }
             if (nextHop != 0 && !ports.onLink(port, nextHop))
             {
-                throw new RouteException("next hop " + Ipv4Address.format(nextHop) + " is not reachable through " +
+                throw new RouteException(Cause.NEXT_HOP, "next hop " + Ipv4Address.format(nextHop) +
+                    " is not reachable through " +
                     ports.name(port) + " (" + Ipv4Address.format(ports.address(port)) + "/" +
                     ports.prefixLength(port) + ")");
             }
             if (nextHop != 0 && ports.ownerOf(nextHop) >= 0)
             {
-                throw new RouteException("next hop " + Ipv4Address.format(nextHop) + " is the gateway's own address");
+                throw new RouteException(Cause.NEXT_HOP, "next hop " + Ipv4Address.format(nextHop) +
+                    " is the gateway's own address");
             }
         }
     }
@@ -178,14 +181,14 @@ public final class RoutingTable
                 c.nextHop = oldNextHop;
                 c.metric = oldMetric;
                 recompute(state);
-                throw new RouteException("forwarding table capacity exhausted");
+                throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
             }
             return true;
         }
         if (userRoutes >= maxRoutes)
         {
             dropIfEmpty(state);
-            throw new RouteException("route table full (capacity " + maxRoutes + " routes)");
+            throw new RouteException(Cause.CAPACITY, "route table full (capacity " + maxRoutes + " routes)");
         }
         final Candidate added = new Candidate(port, nextHop, metric, TYPE_USER);
         state.candidates.add(added);
@@ -194,7 +197,7 @@ public final class RoutingTable
             state.candidates.remove(added);
             recompute(state);
             dropIfEmpty(state);
-            throw new RouteException("forwarding table capacity exhausted");
+            throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
         }
         userRoutes++;
         return false;
@@ -240,7 +243,7 @@ public final class RoutingTable
             }
             catch (final RouteException ex)
             {
-                throw new RouteException("route " + (i + 1) + " (" + Ipv4Address.format(r.prefix()) + "/" +
+                throw new RouteException(ex.cause(), "route " + (i + 1) + " (" + Ipv4Address.format(r.prefix()) + "/" +
                     r.prefixLength() + "): " + ex.getMessage());
             }
         }
@@ -283,7 +286,7 @@ public final class RoutingTable
                 }
             }
             rebuildOrThrow();
-            throw new RouteException(userRoutes + added > maxRoutes ?
+            throw new RouteException(Cause.CAPACITY, userRoutes + added > maxRoutes ?
                 "route table full (capacity " + maxRoutes + " routes)" : "forwarding table capacity exhausted");
         }
         userRoutes += added;

@@ -46,7 +46,8 @@ public final class ArpInputStage extends Stage
             }
             arp.wrap(buffer, l3);
             final int op = arp.operation();
-            if (arp.hardwareType() != ArpFlyweight.HTYPE_ETHERNET || arp.protocolType() != EthernetFlyweight.TYPE_IPV4 ||
+            if (arp.hardwareType() != ArpFlyweight.HTYPE_ETHERNET ||
+                arp.protocolType() != EthernetFlyweight.TYPE_IPV4 ||
                 arp.hardwareLength() != 6 || arp.protocolLength() != 4 ||
                 op != ArpFlyweight.OP_REQUEST && op != ArpFlyweight.OP_REPLY)
             {

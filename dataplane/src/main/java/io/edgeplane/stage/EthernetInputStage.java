@@ -13,8 +13,9 @@ import static io.edgeplane.proto.EthernetFlyweight.HEADER_LENGTH;
 import static io.edgeplane.proto.EthernetFlyweight.VLAN_HEADER_LENGTH;
 
 /**
- * L2 admission: frame length, the ingress port's administrative state, source MAC sanity, destination MAC (ours or broadcast), one optional 802.1Q tag
- * (its VID must be the port's VLAN, or 0 for priority tagging), then dispatch on EtherType.
+ * L2 admission: frame length, the ingress port's administrative state, source MAC sanity, destination MAC (ours or
+ * broadcast), one optional 802.1Q tag (its VID must be the port's VLAN, or 0 for priority tagging), then dispatch on
+ * EtherType.
  */
 public final class EthernetInputStage extends Stage
 {

@@ -13,9 +13,9 @@ import io.edgeplane.trace.PacketTracer;
 
 /**
  * Longest-prefix match in the compiled FIB, batched over the vector (the tables are read once per vector, so a
- * concurrent route change is seen whole at the next vector), then: the gateway's own addresses go to ip4-local, directed broadcasts are dropped, and
- * forwarded packets get their egress port and next hop from the group member their flow hash picks (ECMP).
- * No route: an ICMP net unreachable is generated for the source.
+ * concurrent route change is seen whole at the next vector), then: the gateway's own addresses go to ip4-local,
+ * directed broadcasts are dropped, and forwarded packets get their egress port and next hop from the group member their
+ * flow hash picks (ECMP). No route: an ICMP net unreachable is generated for the source.
  */
 public final class Ip4LookupStage extends Stage
 {

@@ -88,7 +88,8 @@ public final class Ip4RewriteStage extends Stage
                     ip.decrementTtl();
                 }
                 final int vlan = ports.vlan(out);
-                final int start = l3 - (vlan == 0 ? EthernetFlyweight.HEADER_LENGTH : EthernetFlyweight.VLAN_HEADER_LENGTH);
+                final int start = l3 -
+                    (vlan == 0 ? EthernetFlyweight.HEADER_LENGTH : EthernetFlyweight.VLAN_HEADER_LENGTH);
                 ethernet.wrap(buffer, start).destination(mac).source(ports.mac(out));
                 if (vlan == 0)
                 {

@@ -88,11 +88,14 @@ public final class ControlService
         }
         catch (final RouteException ex)
         {
-            if (ex.getMessage().contains("capacity"))
+            throw switch (ex.cause())
             {
-                throw new ApiException(507, null, ex.getMessage());
-            }
-            throw ApiException.badRequest(fieldOf(ex.getMessage()), ex.getMessage());
+                case CAPACITY -> new ApiException(507, null, ex.getMessage());
+                case METRIC -> ApiException.badRequest("routeMetric", ex.getMessage());
+                case NEXT_HOP -> ApiException.badRequest("nextHop", ex.getMessage());
+                case INTERFACE -> ApiException.badRequest("interface", ex.getMessage());
+                default -> ApiException.badRequest("destinationPrefix", ex.getMessage());
+            };
         }
         final ObjectNode op = routeJson(new RouteConfig(name, prefix[0], prefix[1], nextHop, metric));
         op.put("op", "route-add");
@@ -649,18 +652,5 @@ public final class ControlService
             throw ApiException.badRequest(field, field + ": must be an integer");
         }
         return value.intValue();
-    }
-
-    private static String fieldOf(final String message)
-    {
-        if (message.startsWith("metric"))
-        {
-            return "routeMetric";
-        }
-        if (message.startsWith("next hop"))
-        {
-            return "nextHop";
-        }
-        return "destinationPrefix";
     }
 }

@@ -69,8 +69,8 @@ public final class GatewayCommand implements Callable<Integer>
         dataplaneConfig.ports().forEach(p -> ports.append(' ').append(p.name()).append('=')
             .append(mode == Gateway.Io.NONE ? "-" : p.device()));
         final InetSocketAddress bound = address(api);
-        System.out.println("edgeplane gateway (" + io + "):" + ports + "; api http://" + bound.getAddress().getHostAddress() + ":" +
-            gateway.apiPort() + "; state " + state);
+        System.out.println("edgeplane gateway (" + io + "):" + ports + "; api http://" +
+            bound.getAddress().getHostAddress() + ":" + gateway.apiPort() + "; state " + state);
         System.out.flush();
         stopped.await();
         return 0;

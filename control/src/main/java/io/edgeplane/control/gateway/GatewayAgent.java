@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The run-to-completion worker: control commands first (bounded), then a burst from every port, then the
- * vector is flushed through the pipeline and every port's staged transmissions are sent. One thread, one dataplane, no locks. Every 100 ms it publishes the
- * kernel's capture drop counts (pcap_stats) for the control plane.
+ * vector is flushed through the pipeline and every port's staged transmissions are sent. One thread, one dataplane, no
+ * locks. Every 100 ms it publishes the kernel's capture drop counts (pcap_stats) for the control plane.
  */
 final class GatewayAgent implements Agent
 {

@@ -10,10 +10,10 @@ import org.pcap4j.core.PcapNetworkInterface;
 import org.pcap4j.core.RawPacketListener;
 
 /**
- * One config port bound to a Linux interface through pcap4j (the portable path; {@link AfPacketPort} is faster): non-blocking, immediate mode, inbound direction only
- * (so frames we send are not read back), promiscuous (the gateway's MAC is the config's, not necessarily the
- * device's). Received frames are copied from pcap4j's byte array straight into a pool slot; nothing is decoded.
- * Owned by the worker thread.
+ * One config port bound to a Linux interface through pcap4j (the portable path; {@link AfPacketPort} is faster):
+ * non-blocking, immediate mode, inbound direction only (so frames we send are not read back), promiscuous (the
+ * gateway's MAC is the config's, not necessarily the device's). Received frames are copied from pcap4j's byte array
+ * straight into a pool slot; nothing is decoded. Owned by the worker thread.
  */
 public final class PcapPort implements PortIo
 {

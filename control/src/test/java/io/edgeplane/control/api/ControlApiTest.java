@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The control API of a gateway process ({@code --io none}: devices not bound, so no root needed): validation, make-before-break
- * semantics, persistence across SIGKILL, a torn journal tail, tokens and the Prometheus export.
+ * The control API of a gateway process ({@code --io none}: devices not bound, so no root needed): validation,
+ * make-before-break semantics, persistence across SIGKILL, a torn journal tail, tokens and the Prometheus export.
  */
 class ControlApiTest
 {
