@@ -7,7 +7,9 @@ import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.stage.Dataplane;
 import io.edgeplane.stage.Stage;
-import io.edgeplane.stage.StageId;
+import io.edgeplane.stage.EthernetInputStage;
+import io.edgeplane.stage.Ip4InputStage;
+import io.edgeplane.stage.Ip4LookupStage;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,6 +58,8 @@ public class ParseBenchmark
     private final int[] lengths = new int[PacketBatch.VECTOR_SIZE];
     private Stage ethernetInput;
     private Stage ip4Input;
+    private int ip4InputIndex;
+    private int ip4LookupIndex;
 
     @Setup
     public void setUp() throws ConfigException
@@ -64,8 +68,10 @@ public class ParseBenchmark
         final Dataplane dataplane = new Dataplane(ConfigLoader.parse(CONFIG), pool, (port, p, h) ->
         {
         }, DropSink.NONE);
-        ethernetInput = dataplane.pipeline().stage(StageId.ETHERNET_INPUT);
-        ip4Input = dataplane.pipeline().stage(StageId.IP4_INPUT);
+        ethernetInput = dataplane.graph().stage(EthernetInputStage.NAME);
+        ip4Input = dataplane.graph().stage(Ip4InputStage.NAME);
+        ip4InputIndex = ip4Input.id();
+        ip4LookupIndex = dataplane.graph().index(Ip4LookupStage.NAME);
         final Random random = new Random(3);
         final List<byte[]> frames = new ArrayList<>();
         for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
@@ -103,7 +109,7 @@ public class ParseBenchmark
         for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
         {
             final int h = batch.handle(i);
-            if (pool.next(h) == StageId.IP4_INPUT)
+            if (pool.next(h) == ip4InputIndex)
             {
                 ipBatch.add(h);
             }
@@ -113,7 +119,7 @@ public class ParseBenchmark
         for (int i = 0; i < ipBatch.count(); i++)
         {
             final int h = ipBatch.handle(i);
-            hashes += pool.next(h) == StageId.IP4_LOOKUP ? pool.flowHash(h) : 1;
+            hashes += pool.next(h) == ip4LookupIndex ? pool.flowHash(h) : 1;
         }
         return hashes;
     }

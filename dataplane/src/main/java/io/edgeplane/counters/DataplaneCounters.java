@@ -13,7 +13,7 @@ import static org.agrona.concurrent.status.CountersReader.COUNTER_LENGTH;
 
 /**
  * All counters of one dataplane instance, in an Agrona {@link CountersManager}: per port rx/tx packets and bytes,
- * per stage packets, per drop reason. The worker is the single writer of every value (release stores, so a reader
+ * per stage packets, per drop reason, and named events. The worker is the single writer of every value (release stores, so a reader
  * on another thread sees whole values); the control plane only reads.
  * Ids are allocated in a fixed order, so the same config always yields the same ids.
  */
@@ -22,6 +22,9 @@ public final class DataplaneCounters
     public static final int TYPE_PORT = 1;
     public static final int TYPE_STAGE = 2;
     public static final int TYPE_DROP = 3;
+    public static final int TYPE_EVENT = 4;
+    /** Room for stage and event counters, which are registered as the graph and its features are built. */
+    private static final int NAMED_CAPACITY = 512;
 
     private final CountersManager manager;
     private final AtomicCounter[] dropCounters = new AtomicCounter[DropReason.maxId() + 1];
@@ -30,11 +33,12 @@ public final class DataplaneCounters
     private final AtomicCounter[] portTxPackets;
     private final AtomicCounter[] portTxBytes;
     private final Map<String, AtomicCounter> stageCounters = new LinkedHashMap<>();
+    private final Map<String, AtomicCounter> eventCounters = new LinkedHashMap<>();
     private final String[] portNames;
 
-    public DataplaneCounters(final String[] portNames, final String[] stageNames)
+    public DataplaneCounters(final String[] portNames)
     {
-        final int total = DropReason.values().length + portNames.length * 4 + stageNames.length + 8;
+        final int total = DropReason.values().length + portNames.length * 4 + NAMED_CAPACITY;
         this.manager = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(total * METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(total * COUNTER_LENGTH)));
@@ -49,10 +53,6 @@ public final class DataplaneCounters
             portRxBytes[i] = manager.newCounter("port " + portNames[i] + " rx-bytes", TYPE_PORT);
             portTxPackets[i] = manager.newCounter("port " + portNames[i] + " tx-packets", TYPE_PORT);
             portTxBytes[i] = manager.newCounter("port " + portNames[i] + " tx-bytes", TYPE_PORT);
-        }
-        for (final String stage : stageNames)
-        {
-            stageCounters.put(stage, manager.newCounter("stage " + stage + " packets", TYPE_STAGE));
         }
         for (final DropReason reason : DropReason.values())
         {
@@ -70,14 +70,19 @@ public final class DataplaneCounters
         return dropCounters[reasonId];
     }
 
+    /** The packet counter of a stage, registered on first use (while the graph is built). */
     public AtomicCounter stage(final String name)
     {
-        final AtomicCounter counter = stageCounters.get(name);
-        if (counter == null)
-        {
-            throw new IllegalArgumentException("no counter for stage " + name);
-        }
-        return counter;
+        return stageCounters.computeIfAbsent(name, n -> manager.newCounter("stage " + n + " packets", TYPE_STAGE));
+    }
+
+    /**
+     * A counter of something that happened other than a drop ({@code neighbor-expired}, {@code worker-errors}),
+     * registered on first use, before traffic.
+     */
+    public AtomicCounter event(final String name)
+    {
+        return eventCounters.computeIfAbsent(name, n -> manager.newCounter("event " + n, TYPE_EVENT));
     }
 
     public AtomicCounter rxPackets(final int port)
@@ -100,7 +105,7 @@ public final class DataplaneCounters
         return portTxBytes[port];
     }
 
-    /** A readable copy for reports and the API: ports, stages and drops (non-zero drops only), in id order. */
+    /** A readable copy for reports and the API: ports, stages, drops and events (non-zero ones only), in id order. */
     public Snapshot snapshot()
     {
         final Snapshot snapshot = new Snapshot();
@@ -114,6 +119,13 @@ public final class DataplaneCounters
             snapshot.ports.put(portNames[i], port);
         }
         stageCounters.forEach((name, counter) -> snapshot.stages.put(name, counter.get()));
+        eventCounters.forEach((name, counter) ->
+        {
+            if (counter.get() != 0)
+            {
+                snapshot.events.put(name, counter.get());
+            }
+        });
         for (final DropReason reason : DropReason.values())
         {
             final long value = dropCounters[reason.id()].get();
@@ -131,6 +143,7 @@ public final class DataplaneCounters
         public final Map<String, Map<String, Long>> ports = new LinkedHashMap<>();
         public final Map<String, Long> stages = new LinkedHashMap<>();
         public final Map<String, Long> drops = new LinkedHashMap<>();
+        public final Map<String, Long> events = new LinkedHashMap<>();
 
         public long drop(final DropReason reason)
         {

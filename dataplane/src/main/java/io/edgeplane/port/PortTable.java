@@ -2,16 +2,27 @@ package io.edgeplane.port;
 
 import io.edgeplane.config.PortConfig;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The ports as the hot path sees them: primitive arrays indexed by port id. Everything is fixed at start except
- * the administrative state, which the control plane may flip at any time (an atomic array: the worker sees the
- * change at its next read, no lock).
+ * The ports (interfaces) as the hot path sees them: primitive arrays indexed by port id. A port has a kind
+ * (ethernet, vlan; vxlan tunnels come as their own kind), a primary address with its connected subnet, and any
+ * number of further local addresses (NAT pool addresses, LoadBalancer VIPs) that the routing table installs as
+ * local /32 entries: "is this address ours" is answered by the FIB, and ARP answers for every address a port holds.
+ * Everything is fixed at start except the administrative state and the extra addresses, which the control plane
+ * may change at any time (an atomic array, and a whole new address array per change: the worker sees the old or
+ * the new state at its next read, no lock).
  */
 public final class PortTable
 {
+    public static final int KIND_ETHERNET = 0;
+    public static final int KIND_VLAN = 1;
+    public static final int KIND_VXLAN = 2;
+    private static final String[] KIND_NAMES = {"ethernet", "vlan", "vxlan"};
+
     private final String[] names;
     private final long[] mac;
     private final int[] address;
@@ -20,6 +31,9 @@ public final class PortTable
     private final int[] vlan;
     private final String[] device;
     private final AtomicIntegerArray adminUp;
+    private final int[] kind;
+    /** Per port, the addresses it holds besides its primary one; each array is replaced whole, never edited. */
+    private final AtomicReferenceArray<int[]> extraAddresses;
 
     public PortTable(final List<PortConfig> ports)
     {
@@ -32,6 +46,8 @@ public final class PortTable
         vlan = new int[n];
         device = new String[n];
         adminUp = new AtomicIntegerArray(n);
+        kind = new int[n];
+        extraAddresses = new AtomicReferenceArray<>(n);
         for (int i = 0; i < n; i++)
         {
             final PortConfig port = ports.get(i);
@@ -43,6 +59,8 @@ public final class PortTable
             vlan[i] = port.vlan();
             device[i] = port.device();
             adminUp.set(i, port.adminUp() ? 1 : 0);
+            kind[i] = port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET;
+            extraAddresses.set(i, port.addresses().stream().mapToInt(Integer::intValue).toArray());
         }
     }
 
@@ -137,16 +155,77 @@ public final class PortTable
         return best;
     }
 
-    /** @return the port owning {@code ip} as its own address, or -1. */
+    /** @return the first port holding {@code ip} as one of its addresses, or -1. */
     public int ownerOf(final int ip)
     {
         for (int i = 0; i < address.length; i++)
         {
-            if (address[i] == ip)
+            if (holds(i, ip))
             {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** True when {@code ip} is the port's primary address or one of its extra addresses. */
+    public boolean holds(final int port, final int ip)
+    {
+        if (address[port] == ip)
+        {
+            return true;
+        }
+        final int[] extra = extraAddresses.get(port);
+        for (int i = 0; i < extra.length; i++)
+        {
+            if (extra[i] == ip)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The addresses the port holds besides its primary one. */
+    public int[] extraAddresses(final int port)
+    {
+        return extraAddresses.get(port).clone();
+    }
+
+    /** Add an extra address (control thread; the routing table installs its local route first). */
+    public synchronized boolean addAddress(final int port, final int ip)
+    {
+        if (holds(port, ip))
+        {
+            return false;
+        }
+        final int[] old = extraAddresses.get(port);
+        final int[] next = Arrays.copyOf(old, old.length + 1);
+        next[old.length] = ip;
+        extraAddresses.set(port, next);
+        return true;
+    }
+
+    /** Remove an extra address (control thread); the primary address cannot be removed. */
+    public synchronized boolean removeAddress(final int port, final int ip)
+    {
+        final int[] old = extraAddresses.get(port);
+        final int[] next = Arrays.stream(old).filter(a -> a != ip).toArray();
+        if (next.length == old.length)
+        {
+            return false;
+        }
+        extraAddresses.set(port, next);
+        return true;
+    }
+
+    public int kind(final int port)
+    {
+        return kind[port];
+    }
+
+    public String kindName(final int port)
+    {
+        return KIND_NAMES[kind[port]];
     }
 }

@@ -108,6 +108,30 @@ public final class EthernetFlyweight
         return this;
     }
 
+    /** Bytes of the header {@link #emit} writes: 14, or 18 with a VLAN tag. */
+    public static int headerLength(final int vlan)
+    {
+        return vlan == 0 ? HEADER_LENGTH : VLAN_HEADER_LENGTH;
+    }
+
+    /**
+     * The one place a whole Ethernet header is written (rewrite, ARP requests, encapsulation): destination, source,
+     * and the EtherType, behind an 802.1Q tag when {@code vlan} is not 0.
+     *
+     * @return the header length written.
+     */
+    public int emit(final long destination, final long source, final int vlan, final int etherType)
+    {
+        destination(destination).source(source);
+        if (vlan == 0)
+        {
+            etherType(etherType);
+            return HEADER_LENGTH;
+        }
+        etherType(TYPE_VLAN).vlanTci(vlan).vlanInnerType(etherType);
+        return VLAN_HEADER_LENGTH;
+    }
+
     public static boolean isMulticast(final long mac)
     {
         return (mac & 0x0100_0000_0000L) != 0;

@@ -1,10 +1,12 @@
 package io.edgeplane.route;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 import static io.edgeplane.route.FibTables.DEPTH_SHIFT;
 import static io.edgeplane.route.FibTables.EXTENDED;
@@ -19,22 +21,44 @@ import static io.edgeplane.route.FibTables.VALUE_MASK;
  * entries the prefix owns (depth equal) with the covering prefix's entry. Costs per update: a /len &lt;= 24 prefix
  * touches 2^(24-len) tbl24 entries (plus the tbl8 blocks under them); a longer prefix touches at most 256.
  * tbl8 blocks are not recycled while in use by a table instance (a reader may still hold an old pointer); they
- * are reclaimed by the occasional full rebuild. Not thread safe: the owner ({@link RoutingTable}) serialises calls.
+ * are reclaimed by the occasional full rebuild. Groups and adjacencies are reference counted by the prefixes that
+ * use them, freed with the last reference, and their ids reused after {@link #REUSE_GRACE_NANOS}. Not thread safe: the owner ({@link RoutingTable}) serialises calls.
  */
 public final class Fib
 {
     private static final int INITIAL_TBL8_BLOCKS = 64;
     private static final int INITIAL_GROUPS = 256;
-    private static final int INITIAL_MEMBERS = 1024;
+    private static final int INITIAL_ADJACENCIES = 256;
+    /**
+     * How long a released group or adjacency id waits before reuse. A worker holds an id for one vector
+     * (microseconds) between reading the FIB entry and reading the group; a second is a wide margin.
+     */
+    public static final long REUSE_GRACE_NANOS = 1_000_000_000L;
 
     private final int maxTbl8Blocks;
+    private final LongSupplier clock;
     private volatile FibTables tables;
     private final Map<List<Integer>, Integer> groupIds = new HashMap<>();
+    private final Map<Long, Integer> adjacencyIds = new HashMap<>();
+    private final List<List<Integer>> groupKeys = new ArrayList<>();
+    private int[] groupRefs = new int[INITIAL_GROUPS];
+    private int[] adjacencyRefs = new int[INITIAL_ADJACENCIES];
+    private final ArrayDeque<long[]> releasedGroups = new ArrayDeque<>();
+    private final ArrayDeque<long[]> releasedAdjacencies = new ArrayDeque<>();
+    private int adjacenciesLive;
 
     public Fib(final int maxTbl8Blocks)
     {
+        this(maxTbl8Blocks, System::nanoTime);
+    }
+
+    /** @param clock the time source of the reuse grace period (tests drive it). */
+    public Fib(final int maxTbl8Blocks, final LongSupplier clock)
+    {
         this.maxTbl8Blocks = maxTbl8Blocks;
-        this.tables = new FibTables(Math.min(INITIAL_TBL8_BLOCKS, maxTbl8Blocks), INITIAL_GROUPS, INITIAL_MEMBERS);
+        this.clock = clock;
+        this.tables = new FibTables(Math.min(INITIAL_TBL8_BLOCKS, maxTbl8Blocks), INITIAL_GROUPS,
+            INITIAL_ADJACENCIES);
     }
 
     /** The current tables; workers call this once per vector. */
@@ -54,48 +78,140 @@ public final class Fib
     }
 
     /**
-     * The id of the group with these members (interned: equal member lists share one id; ids are never reused).
-     * Members are (port, gateway) pairs in a canonical order chosen by the caller.
+     * Take a reference on the group with these members, creating it (and its adjacencies) if no group has exactly
+     * these members. Members are (port, next hop, next stage) triples in a canonical order chosen by the caller.
+     * Every acquire is paired with one {@link #releaseGroup}.
      */
-    public int group(final int kind, final int[] ports, final int[] gateways)
+    public int acquireGroup(final int kind, final int[] ports, final int[] nextHops, final int[] nexts)
     {
-        final List<Integer> key = new ArrayList<>(1 + ports.length * 2);
+        final int[] members = new int[ports.length];
+        final List<Integer> key = new ArrayList<>(1 + members.length);
         key.add(kind);
-        for (int i = 0; i < ports.length; i++)
+        for (int i = 0; i < members.length; i++)
         {
-            key.add(ports[i]);
-            key.add(gateways[i]);
+            members[i] = acquireAdjacency(ports[i], nextHops[i], nexts[i]);
+            key.add(members[i]);
         }
         final Integer existing = groupIds.get(key);
         if (existing != null)
         {
+            for (final int adjacency : members)
+            {
+                releaseAdjacency(adjacency);
+            }
+            groupRefs[existing]++;
             return existing;
         }
-        FibTables t = tables;
-        if (t.groupCount == t.groupKind.length || t.memberCount + ports.length > t.memberPort.length)
+        final int id = newGroupId();
+        final FibTables t = tables;
+        t.groupKind[id] = kind;
+        t.groupMembers[id] = members;
+        t.groupsLive++;
+        groupIds.put(key, id);
+        while (groupKeys.size() <= id)
         {
-            if (t.groupCount >= VALUE_MASK)
+            groupKeys.add(null);
+        }
+        groupKeys.set(id, key);
+        groupRefs[id] = 1;
+        return id;
+    }
+
+    /** Drop one reference; the last one frees the group and its adjacency references (reused after the grace). */
+    public void releaseGroup(final int group)
+    {
+        if (--groupRefs[group] > 0)
+        {
+            return;
+        }
+        groupIds.remove(groupKeys.get(group));
+        groupKeys.set(group, null);
+        final FibTables t = tables;
+        for (final int adjacency : t.groupMembers[group])
+        {
+            releaseAdjacency(adjacency);
+        }
+        t.groupsLive--;
+        releasedGroups.add(new long[] {group, clock.getAsLong()});
+    }
+
+    /** Adjacencies in use. */
+    public int adjacencyCount()
+    {
+        return adjacenciesLive;
+    }
+
+    private int acquireAdjacency(final int port, final int nextHop, final int next)
+    {
+        final long key = (long)port << 40 | (long)next << 32 | (nextHop & 0xFFFF_FFFFL);
+        final Integer existing = adjacencyIds.get(key);
+        if (existing != null)
+        {
+            adjacencyRefs[existing]++;
+            return existing;
+        }
+        final int id = newAdjacencyId();
+        final FibTables t = tables;
+        t.adjacencyPort[id] = port;
+        t.adjacencyNextHop[id] = nextHop;
+        t.adjacencyNext[id] = next;
+        adjacencyIds.put(key, id);
+        adjacencyRefs[id] = 1;
+        adjacenciesLive++;
+        return id;
+    }
+
+    private void releaseAdjacency(final int adjacency)
+    {
+        if (--adjacencyRefs[adjacency] > 0)
+        {
+            return;
+        }
+        final FibTables t = tables;
+        adjacencyIds.remove((long)t.adjacencyPort[adjacency] << 40 | (long)t.adjacencyNext[adjacency] << 32 |
+            (t.adjacencyNextHop[adjacency] & 0xFFFF_FFFFL));
+        adjacenciesLive--;
+        releasedAdjacencies.add(new long[] {adjacency, clock.getAsLong()});
+    }
+
+    private int newGroupId()
+    {
+        final long[] head = releasedGroups.peek();
+        if (head != null && clock.getAsLong() - head[1] >= REUSE_GRACE_NANOS)
+        {
+            releasedGroups.poll();
+            return (int)head[0];
+        }
+        FibTables t = tables;
+        if (t.groupLimit == t.groupKind.length)
+        {
+            if (t.groupLimit >= VALUE_MASK)
             {
                 throw new IllegalStateException("next-hop group capacity exhausted");
             }
-            t = new FibTables(t, t.tbl8.length / TBL8_BLOCK, t.groupKind.length * 2,
-                Math.max(t.memberPort.length * 2, t.memberCount + ports.length));
+            t = new FibTables(t, t.tbl8.length / TBL8_BLOCK, t.groupKind.length * 2, t.adjacencyPort.length);
+            groupRefs = Arrays.copyOf(groupRefs, t.groupKind.length);
             tables = t;
         }
-        final int id = t.groupCount;
-        final int start = t.memberCount;
-        for (int i = 0; i < ports.length; i++)
+        return t.groupLimit++;
+    }
+
+    private int newAdjacencyId()
+    {
+        final long[] head = releasedAdjacencies.peek();
+        if (head != null && clock.getAsLong() - head[1] >= REUSE_GRACE_NANOS)
         {
-            t.memberPort[start + i] = ports[i];
-            t.memberGateway[start + i] = gateways[i];
+            releasedAdjacencies.poll();
+            return (int)head[0];
         }
-        t.groupKind[id] = kind;
-        t.groupStart[id] = start;
-        t.groupSize[id] = ports.length;
-        t.memberCount = start + ports.length;
-        t.groupCount = id + 1;
-        groupIds.put(key, id);
-        return id;
+        FibTables t = tables;
+        if (t.adjacencyLimit == t.adjacencyPort.length)
+        {
+            t = new FibTables(t, t.tbl8.length / TBL8_BLOCK, t.groupKind.length, t.adjacencyPort.length * 2);
+            adjacencyRefs = Arrays.copyOf(adjacencyRefs, t.adjacencyPort.length);
+            tables = t;
+        }
+        return t.adjacencyLimit++;
     }
 
     /**
@@ -146,7 +262,7 @@ public final class Fib
             {
                 return null;
             }
-            t = new FibTables(t, Math.min(maxTbl8Blocks, blocks * 2), t.groupKind.length, t.memberPort.length);
+            t = new FibTables(t, Math.min(maxTbl8Blocks, blocks * 2), t.groupKind.length, t.adjacencyPort.length);
         }
         // A new block starts as 256 copies of the entry it refines, gets the prefix, and only then is linked.
         final int block = t.tbl8Used++;
@@ -228,8 +344,8 @@ public final class Fib
 
     /**
      * Replace the tables with fresh ones built from {@code prefixes} (each {prefix, length, group}), sorted by
-     * length so each install only ever overwrites less specific entries. Reclaims unused tbl8 blocks and groups
-     * keep their ids. Built privately, published with one volatile store: readers switch at their next vector.
+     * length so each install only ever overwrites less specific entries. Reclaims unused tbl8 blocks; groups and
+     * adjacencies keep their ids. Built privately, published with one volatile store: readers switch at their next vector.
      *
      * @return false when the prefixes need more tbl8 blocks than allowed (the old tables stay).
      */
@@ -250,14 +366,7 @@ public final class Fib
             return false;
         }
         final FibTables fresh = new FibTables(Math.max(INITIAL_TBL8_BLOCKS, Math.min(maxTbl8Blocks,
-            Integer.highestOneBit(Math.max(1, needed)) * 2)), old.groupKind.length, old.memberPort.length);
-        System.arraycopy(old.groupKind, 0, fresh.groupKind, 0, old.groupCount);
-        System.arraycopy(old.groupStart, 0, fresh.groupStart, 0, old.groupCount);
-        System.arraycopy(old.groupSize, 0, fresh.groupSize, 0, old.groupCount);
-        System.arraycopy(old.memberPort, 0, fresh.memberPort, 0, old.memberCount);
-        System.arraycopy(old.memberGateway, 0, fresh.memberGateway, 0, old.memberCount);
-        fresh.groupCount = old.groupCount;
-        fresh.memberCount = old.memberCount;
+            Integer.highestOneBit(Math.max(1, needed)) * 2)), old);
         final List<int[]> sorted = new ArrayList<>(prefixes);
         sorted.sort((a, b) -> Integer.compare(a[1], b[1]));
         FibTables building = fresh;

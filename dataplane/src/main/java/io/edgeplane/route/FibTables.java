@@ -2,6 +2,7 @@ package io.edgeplane.route;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * The compiled forwarding table that workers read: a DIR-24-8 longest-prefix-match structure whose entries name a
@@ -18,13 +19,15 @@ import java.lang.invoke.VarHandle;
  * </pre>
  * A lookup is one read of {@code tbl24[addr >>> 8]} and, for addresses under a prefix longer than /24, one read
  * of the tbl8 block. Metric preference and ECMP are resolved when the group is chosen (build time); a group lists
- * its members (port, gateway) and the flow hash picks one.
+ * its members as adjacencies and the flow hash picks one. An adjacency is (egress port, next hop, next stage): the
+ * next stage is ip4-rewrite for a port on a wire, or an encapsulation (a "midchain") for a tunnel port.
  * <p>
  * Concurrency: a single writer ({@link Fib}) changes entries in place, one int at a time, in an order that makes
  * every intermediate state answer either the old or the new route; a new tbl8 block is filled completely before
- * the tbl24 entry pointing at it is published with a release store. Groups are immutable once published and
- * their ids are never reused within one {@code FibTables}. Growth (more tbl8 blocks or groups) copies into a new
- * instance that {@link Fib} swaps in (RCU); a worker reads the current instance once per vector.
+ * the tbl24 entry pointing at it is published with a release store, and a group or adjacency is written before any
+ * entry names it. Groups and adjacencies are immutable while referenced; one no longer referenced is reused only
+ * after a grace period far longer than a worker holds an id (one vector), see {@link Fib}. Growth copies into a
+ * new instance that {@link Fib} swaps in (RCU); a worker reads the current instance once per vector.
  */
 public final class FibTables
 {
@@ -50,37 +53,58 @@ public final class FibTables
     int tbl8Used;
 
     final int[] groupKind;
-    final int[] groupStart;
-    final int[] groupSize;
-    final int[] memberPort;
-    final int[] memberGateway;
-    int groupCount;
-    int memberCount;
+    /** Per group, its members as adjacency ids; an array is immutable once published. */
+    final int[][] groupMembers;
+    final int[] adjacencyPort;
+    final int[] adjacencyNextHop;
+    final int[] adjacencyNext;
+    int groupLimit;
+    int adjacencyLimit;
+    int groupsLive;
 
-    FibTables(final int tbl8Blocks, final int groups, final int members)
+    FibTables(final int tbl8Blocks, final int groups, final int adjacencies)
     {
         tbl24 = new int[TBL24_SIZE];
         tbl8 = new int[tbl8Blocks * TBL8_BLOCK];
         groupKind = new int[groups];
-        groupStart = new int[groups];
-        groupSize = new int[groups];
-        memberPort = new int[members];
-        memberGateway = new int[members];
+        groupMembers = new int[groups][];
+        adjacencyPort = new int[adjacencies];
+        adjacencyNextHop = new int[adjacencies];
+        adjacencyNext = new int[adjacencies];
     }
 
-    /** A copy with more room; entries and groups keep their values and ids. */
-    FibTables(final FibTables from, final int tbl8Blocks, final int groups, final int members)
+    /** A copy with more room; entries, groups and adjacencies keep their values and ids. */
+    FibTables(final FibTables from, final int tbl8Blocks, final int groups, final int adjacencies)
     {
         tbl24 = from.tbl24.clone();
-        tbl8 = java.util.Arrays.copyOf(from.tbl8, tbl8Blocks * TBL8_BLOCK);
+        tbl8 = Arrays.copyOf(from.tbl8, tbl8Blocks * TBL8_BLOCK);
         tbl8Used = from.tbl8Used;
-        groupKind = java.util.Arrays.copyOf(from.groupKind, groups);
-        groupStart = java.util.Arrays.copyOf(from.groupStart, groups);
-        groupSize = java.util.Arrays.copyOf(from.groupSize, groups);
-        memberPort = java.util.Arrays.copyOf(from.memberPort, members);
-        memberGateway = java.util.Arrays.copyOf(from.memberGateway, members);
-        groupCount = from.groupCount;
-        memberCount = from.memberCount;
+        copyGroupsAndAdjacencies(from, groups, adjacencies);
+        groupKind = Arrays.copyOf(from.groupKind, groups);
+        groupMembers = Arrays.copyOf(from.groupMembers, groups);
+        adjacencyPort = Arrays.copyOf(from.adjacencyPort, adjacencies);
+        adjacencyNextHop = Arrays.copyOf(from.adjacencyNextHop, adjacencies);
+        adjacencyNext = Arrays.copyOf(from.adjacencyNext, adjacencies);
+    }
+
+    /** Fresh (empty) lookup tables that keep {@code from}'s groups and adjacencies. */
+    FibTables(final int tbl8Blocks, final FibTables from)
+    {
+        tbl24 = new int[TBL24_SIZE];
+        tbl8 = new int[tbl8Blocks * TBL8_BLOCK];
+        copyGroupsAndAdjacencies(from, from.groupKind.length, from.adjacencyPort.length);
+        groupKind = from.groupKind.clone();
+        groupMembers = from.groupMembers.clone();
+        adjacencyPort = from.adjacencyPort.clone();
+        adjacencyNextHop = from.adjacencyNextHop.clone();
+        adjacencyNext = from.adjacencyNext.clone();
+    }
+
+    private void copyGroupsAndAdjacencies(final FibTables from, final int groups, final int adjacencies)
+    {
+        groupLimit = Math.min(from.groupLimit, groups);
+        adjacencyLimit = Math.min(from.adjacencyLimit, adjacencies);
+        groupsLive = from.groupsLive;
     }
 
     /**
@@ -128,24 +152,39 @@ public final class FibTables
 
     public int memberCount(final int group)
     {
-        return groupSize[group];
+        return groupMembers[group].length;
     }
 
-    /** The member index chosen for a flow: multiply-shift maps the hash evenly onto [0, size). */
-    public int member(final int group, final int flowHash)
+    /** The adjacency chosen for a flow: multiply-shift maps the hash evenly onto the group's members. */
+    public int adjacency(final int group, final int flowHash)
     {
-        final int size = groupSize[group];
-        return groupStart[group] + (size == 1 ? 0 : (int)(((flowHash & 0xFFFF_FFFFL) * size) >>> 32));
+        final int[] members = groupMembers[group];
+        final int size = members.length;
+        return members[size == 1 ? 0 : (int)(((flowHash & 0xFFFF_FFFFL) * size) >>> 32)];
     }
 
-    public int memberPort(final int member)
+    /** The {@code index}-th member of a group (listing, tests). */
+    public int adjacencyAt(final int group, final int index)
     {
-        return memberPort[member];
+        return groupMembers[group][index];
     }
 
-    public int memberGateway(final int member)
+    /** The egress port of an adjacency. */
+    public int adjacencyPort(final int adjacency)
     {
-        return memberGateway[member];
+        return adjacencyPort[adjacency];
+    }
+
+    /** The next hop of an adjacency; 0 means the destination itself is on-link. */
+    public int adjacencyNextHop(final int adjacency)
+    {
+        return adjacencyNextHop[adjacency];
+    }
+
+    /** Which stage takes a packet using this adjacency ({@link Adjacency#REWRITE}, or a midchain stage). */
+    public int adjacencyNext(final int adjacency)
+    {
+        return adjacencyNext[adjacency];
     }
 
     /** Receives the FIB as address ranges: every address from {@code start} up to the next run's start. */
@@ -196,14 +235,15 @@ public final class FibTables
         return tbl8Used;
     }
 
+    /** Groups in use (referenced by at least one prefix). */
     public int groupCount()
     {
-        return groupCount;
+        return groupsLive;
     }
 
     /** Bytes held by the arrays of this instance. */
     public long memoryBytes()
     {
-        return 4L * (tbl24.length + tbl8.length + groupKind.length * 3L + memberPort.length * 2L);
+        return 4L * (tbl24.length + tbl8.length + groupKind.length * 2L + adjacencyPort.length * 3L);
     }
 }

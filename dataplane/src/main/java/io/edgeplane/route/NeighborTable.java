@@ -37,24 +37,43 @@ public final class NeighborTable
         macs.put(key(port, ip), mac);
     }
 
+    /** Learn outcomes. */
+    public static final int REFUSED = 0;
+    public static final int LEARNED_NEW = 1;
+    public static final int CONFIRMED = 2;
+    public static final int STATIC = 3;
+
     /**
-     * Learn a dynamic entry; a static entry always wins, and a full table refuses new addresses.
+     * Learn (or re-confirm) a dynamic entry; a static entry always wins, and a full table refuses new addresses.
      *
-     * @return true when the entry is now present with that MAC.
+     * @return {@link #LEARNED_NEW}, {@link #CONFIRMED} (it was known), {@link #STATIC} or {@link #REFUSED}.
      */
-    public boolean learn(final int port, final int ip, final long mac)
+    public int learn(final int port, final int ip, final long mac)
     {
         final long key = key(port, ip);
         if (staticEntries.containsKey(key))
         {
-            return staticEntries.get(key) == mac;
+            return STATIC;
         }
-        if (!macs.containsKey(key) && macs.size() >= capacity)
+        final boolean known = macs.containsKey(key);
+        if (!known && macs.size() >= capacity)
         {
-            return false;
+            return REFUSED;
         }
         macs.put(key, mac);
-        return true;
+        return known ? CONFIRMED : LEARNED_NEW;
+    }
+
+    public boolean isStatic(final int port, final int ip)
+    {
+        return staticEntries.containsKey(key(port, ip));
+    }
+
+    /** Remove a learned entry (ageing); static entries stay. */
+    public boolean expire(final int port, final int ip)
+    {
+        final long key = key(port, ip);
+        return !staticEntries.containsKey(key) && macs.remove(key) != NO_MAC;
     }
 
     /** @return true when an entry was removed. */

@@ -90,6 +90,10 @@ public final class RoutingTable
                 state(subnet, length).candidates.add(new Candidate(port, 0, CONNECTED_METRIC, TYPE_CONNECTED));
                 state(ports.address(port), 32).candidates.add(
                     new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL));
+                for (final int extra : ports.extraAddresses(port))
+                {
+                    state(extra, 32).candidates.add(new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL));
+                }
                 if (length < 31)
                 {
                     state(subnet | ~Ipv4Address.mask(length), 32).candidates.add(
@@ -309,6 +313,48 @@ public final class RoutingTable
         return null;
     }
 
+    /**
+     * Make {@code ip} a local address of {@code port} (a NAT pool address, a LoadBalancer VIP): a local /32 entry
+     * first, then the port's address list (so ARP answers only once packets to it are accepted).
+     *
+     * @return false when the port holds it already.
+     */
+    public synchronized boolean addAddress(final int port, final int ip) throws RouteException
+    {
+        if (ports.holds(port, ip))
+        {
+            return false;
+        }
+        final PrefixState state = state(ip, 32);
+        final Candidate local = new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL);
+        state.candidates.add(local);
+        if (!recompute(state))
+        {
+            state.candidates.remove(local);
+            dropIfEmpty(state);
+            throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
+        }
+        ports.addAddress(port, ip);
+        return true;
+    }
+
+    /** Take back an address given by {@link #addAddress}: the port stops answering ARP for it, then the route goes. */
+    public synchronized boolean removeAddress(final int port, final int ip)
+    {
+        if (!ports.removeAddress(port, ip))
+        {
+            return false;
+        }
+        final PrefixState state = prefixes.get(key(ip, 32));
+        if (state != null)
+        {
+            state.candidates.removeIf(c -> c.type == TYPE_LOCAL && c.port == port);
+            recompute(state);
+            dropIfEmpty(state);
+        }
+        return true;
+    }
+
     /** Re-evaluate every prefix with a route through {@code port}, after its administrative state changed. */
     public synchronized void refreshPort(final int port)
     {
@@ -363,7 +409,7 @@ public final class RoutingTable
         return ports == null || c.type == TYPE_LOCAL || c.type == TYPE_BROADCAST || ports.adminUp(c.port);
     }
 
-    /** The group this prefix should resolve to now, or -1. */
+    /** The group this prefix should resolve to now (a reference the caller must release), or -1. */
     private int bestGroup(final PrefixState state)
     {
         int best = Integer.MAX_VALUE;
@@ -402,12 +448,15 @@ public final class RoutingTable
             type == TYPE_BROADCAST ? FibTables.KIND_BROADCAST : FibTables.KIND_FORWARD;
         final int[] memberPorts = new int[count];
         final int[] gateways = new int[count];
+        final int[] nexts = new int[count];
         for (int i = 0; i < count; i++)
         {
             memberPorts[i] = members.get(i).port;
             gateways[i] = members.get(i).nextHop;
+            nexts[i] = ports != null && ports.kind(memberPorts[i]) == PortTable.KIND_VXLAN ?
+                Adjacency.VXLAN_ENCAP : Adjacency.REWRITE;
         }
-        return fib.group(kind, memberPorts, gateways);
+        return fib.acquireGroup(kind, memberPorts, gateways, nexts);
     }
 
     private int coveringEntry(final int prefix, final int length)
@@ -427,57 +476,68 @@ public final class RoutingTable
     private boolean recompute(final PrefixState state)
     {
         final int group = bestGroup(state);
-        if (group == state.installedGroup)
+        final int previous = state.installedGroup;
+        if (group == previous)
         {
+            if (group >= 0)
+            {
+                fib.releaseGroup(group);
+            }
             return true;
         }
         if (group >= 0)
         {
             if (!fib.install(state.prefix, state.length, group))
             {
-                final int previous = state.installedGroup;
-                state.installedGroup = group;
-                if (!rebuild())
-                {
-                    state.installedGroup = previous;
-                    return false;
-                }
-                return true;
+                fib.releaseGroup(group);
+                return rebuild();
             }
         }
         else
         {
             fib.remove(state.prefix, state.length, coveringEntry(state.prefix, state.length));
         }
+        // Make before break: the old group is released only after no entry names it any more.
         state.installedGroup = group;
+        if (previous >= 0)
+        {
+            fib.releaseGroup(previous);
+        }
         return true;
     }
 
-    /** Recompute every prefix's group and build fresh tables. */
+    /**
+     * Recompute every prefix's group and build fresh tables; each prefix's old group is released when the new
+     * tables are published, the new ones when they could not be built (nothing changes then).
+     */
     private boolean rebuild()
     {
-        final List<int[]> compiled = new ArrayList<>(prefixes.size());
-        final int[] groups = new int[prefixes.size()];
-        int i = 0;
         final List<PrefixState> states = new ArrayList<>(prefixes.values());
-        for (final PrefixState state : states)
+        final List<int[]> compiled = new ArrayList<>(states.size());
+        final int[] groups = new int[states.size()];
+        for (int i = 0; i < states.size(); i++)
         {
-            groups[i] = bestGroup(state);
+            groups[i] = bestGroup(states.get(i));
             if (groups[i] >= 0)
             {
-                compiled.add(new int[] {state.prefix, state.length, groups[i]});
+                compiled.add(new int[] {states.get(i).prefix, states.get(i).length, groups[i]});
             }
-            i++;
         }
-        if (!fib.rebuild(compiled))
-        {
-            return false;
-        }
+        final boolean built = fib.rebuild(compiled);
         for (int j = 0; j < states.size(); j++)
         {
-            states.get(j).installedGroup = groups[j];
+            final PrefixState state = states.get(j);
+            final int release = built ? state.installedGroup : groups[j];
+            if (built)
+            {
+                state.installedGroup = groups[j];
+            }
+            if (release >= 0)
+            {
+                fib.releaseGroup(release);
+            }
         }
-        return true;
+        return built;
     }
 
     private void rebuildOrThrow()

@@ -12,23 +12,35 @@ import io.edgeplane.route.NeighborTable;
 import io.edgeplane.trace.PacketTracer;
 
 /**
- * ARP (RFC 826): answers requests for the receiving port's own address by turning the request into the reply in
- * place, and learns the sender's MAC (from requests addressed to us, and from any ARP whose sender is already a
- * known neighbor, as Linux does) into the neighbor table. Replies are consumed after learning.
+ * ARP (RFC 826): answers requests for any address the receiving port holds (its own, NAT pool addresses,
+ * LoadBalancer VIPs) by turning the request into the reply in place, and learns the sender's MAC (from requests
+ * addressed to us, and from any ARP whose sender is already a known neighbor, as Linux does) into the neighbor
+ * table, which also confirms the entry for ageing. Replies are consumed after learning.
  */
 public final class ArpInputStage extends Stage
 {
+    public static final String NAME = "arp-input";
+
     private final PortTable ports;
     private final NeighborTable neighbors;
+    private final NeighborResolver resolver;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
+    private int interfaceOutput;
 
     public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
-        final PortTable ports, final NeighborTable neighbors)
+        final PortTable ports, final NeighborTable neighbors, final NeighborResolver resolver)
     {
-        super(StageId.ARP_INPUT, pool, counters, tracer);
+        super(NAME, pool, counters, tracer, InterfaceOutputStage.NAME);
         this.ports = ports;
         this.neighbors = neighbors;
+        this.resolver = resolver;
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        interfaceOutput = binder.next(InterfaceOutputStage.NAME);
     }
 
     @Override
@@ -59,12 +71,12 @@ public final class ArpInputStage extends Stage
             final int senderIp = arp.senderIp();
             final int targetIp = arp.targetIp();
             final long senderMac = arp.senderMac();
-            final boolean forUs = targetIp == ports.address(port);
+            final boolean forUs = ports.holds(port, targetIp);
             final boolean senderValid = senderIp != 0 && ports.onLink(port, senderIp) &&
                 !EthernetFlyweight.isMulticast(senderMac);
             if (senderValid && (forUs || neighbors.lookup(port, senderIp) != NeighborTable.NO_MAC))
             {
-                neighbors.learn(port, senderIp, senderMac);
+                resolver.onLearned(port, senderIp, neighbors.learn(port, senderIp, senderMac));
             }
             if (op == ArpFlyweight.OP_REQUEST)
             {
@@ -77,7 +89,7 @@ public final class ArpInputStage extends Stage
                     ethernet.wrap(buffer, pool.frameOffset(h)).destination(senderMac).source(ourMac);
                     pool.outPort(h, port);
                     pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN);
-                    pool.next(h, StageId.INTERFACE_OUTPUT);
+                    pool.next(h, interfaceOutput);
                 }
                 else
                 {

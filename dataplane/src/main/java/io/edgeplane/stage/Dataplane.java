@@ -15,16 +15,19 @@ import io.edgeplane.route.NeighborTable;
 import io.edgeplane.route.RouteException;
 import io.edgeplane.route.RoutingTable;
 import io.edgeplane.trace.PacketTracer;
-import io.edgeplane.trace.TraceFormatter;
+import io.edgeplane.trace.TraceRecords;
+import io.edgeplane.timer.WorkerTimers;
 import org.agrona.DirectBuffer;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One worker's dataplane: pool, tables, stages and the pipeline, assembled from a config. Ports call
+ * One worker's dataplane: pool, tables, clock and timers, and the stage graph, assembled from a config. Ports call
  * {@link #receive} per frame (it copies the frame into a pool slot, as a NIC would DMA it) and {@link #flush} when
- * their burst ends; full vectors are processed as they fill. Owned by one thread.
+ * their burst ends; full vectors are processed as they fill. The worker calls {@link #tick} in its duty cycle so
+ * timers fire without traffic. Features (NAT, services, tunnels) are feature stages handed in at construction:
+ * the core graph does not know them. Owned by one thread.
  */
 public final class Dataplane
 {
@@ -41,13 +44,22 @@ public final class Dataplane
     private final PacketPool pool;
     private final PortTable ports;
     private final NeighborTable neighbors;
+    private final NeighborResolver resolver;
     private final RoutingTable routes;
     private final DataplaneCounters counters;
     private final PacketTracer tracer;
-    private final Pipeline pipeline;
+    private final WorkerTimers timers = new WorkerTimers();
+    private final StageGraph graph;
     private final PacketBatch rx = new PacketBatch();
     private final long[] rxPackets;
     private final long[] rxBytes;
+
+    /** Creates a feature stage for this dataplane's pool, counters and tracer. */
+    @FunctionalInterface
+    public interface Feature
+    {
+        FeatureStage create(PacketPool pool, DataplaneCounters counters, PacketTracer tracer);
+    }
 
     /** A single-worker dataplane with its own port and routing tables. */
     public Dataplane(final DataplaneConfig config, final PacketPool pool, final TxSink txSink, final DropSink dropSink)
@@ -56,13 +68,21 @@ public final class Dataplane
         this(config, pool, new PortTable(config.ports()), null, txSink, dropSink);
     }
 
+    public Dataplane(final DataplaneConfig config, final PacketPool pool, final PortTable ports,
+        final RoutingTable routes, final TxSink txSink, final DropSink dropSink) throws ConfigException
+    {
+        this(config, pool, ports, routes, txSink, dropSink, List.of());
+    }
+
     /**
      * A worker sharing port and routing tables with others (and with the control plane).
      *
-     * @param routes the routing table, or null to build one from the config's routes.
+     * @param routes   the routing table, or null to build one from the config's routes.
+     * @param features feature stages to register on their arcs (enabled per port through {@link #arc}).
      */
     public Dataplane(final DataplaneConfig config, final PacketPool pool, final PortTable ports,
-        final RoutingTable routes, final TxSink txSink, final DropSink dropSink) throws ConfigException
+        final RoutingTable routes, final TxSink txSink, final DropSink dropSink, final List<Feature> features)
+        throws ConfigException
     {
         this.pool = pool;
         this.ports = ports;
@@ -72,26 +92,33 @@ public final class Dataplane
         {
             neighbors.addStatic(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac());
         }
-        this.counters = new DataplaneCounters(ports.names(), StageId.names());
+        this.counters = new DataplaneCounters(ports.names());
         this.rxPackets = new long[ports.count()];
         this.rxBytes = new long[ports.count()];
         this.tracer = new PacketTracer(TRACE_CAPACITY);
-        final InterfaceOutputStage output = new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink);
-        final ErrorDropStage errorDrop = new ErrorDropStage(pool, counters, tracer, dropSink);
-        final Ip4RewriteStage rewrite = new Ip4RewriteStage(pool, counters, tracer, ports, neighbors);
-        this.pipeline = new Pipeline(pool, counters,
-            new EthernetInputStage(pool, counters, tracer, ports),
-            new ArpInputStage(pool, counters, tracer, ports, neighbors),
-            new Ip4InputStage(pool, counters, tracer, config.flowHashSeed()),
-            new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST),
-            new Ip4LookupStage(pool, counters, tracer, this.routes, ports),
-            rewrite,
-            new IcmpErrorStage(pool, counters, tracer, ports, errorDrop, ICMP_ERRORS_PER_SECOND, ICMP_ERROR_BURST),
-            output,
-            errorDrop);
-        rewrite.pipeline(pipeline);
+        this.resolver = new NeighborResolver(pool, ports, neighbors, timers, counters);
+        final DropRecorder drops = new DropRecorder(pool, counters, dropSink);
+        // Constructed in this order so counter ids (and counters.json) keep a stable order.
+        final StageGraph.Builder builder = StageGraph.builder(pool, counters)
+            .arc(FeatureArc.ip4Unicast())
+            .arc(FeatureArc.ip4Output())
+            .stage(new EthernetInputStage(pool, counters, tracer, ports))
+            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver))
+            .stage(new Ip4InputStage(pool, counters, tracer, config.flowHashSeed()))
+            .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
+            .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME))
+            .stage(new Ip4RewriteStage(pool, counters, tracer, ports, neighbors, resolver))
+            .stage(new IcmpErrorStage(pool, counters, tracer, ports, drops, ICMP_ERRORS_PER_SECOND,
+                ICMP_ERROR_BURST))
+            .stage(new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink))
+            .stage(new ErrorDropStage(pool, counters, tracer, drops));
+        for (final Feature feature : features)
+        {
+            builder.feature(feature.create(pool, counters, tracer));
+        }
+        this.graph = builder.build(EthernetInputStage.NAME);
+        resolver.attach(graph);
     }
-
     /** The routing table for a config: connected routes from the ports plus the config's routes. */
     public static RoutingTable routingTable(final DataplaneConfig config, final PortTable ports)
         throws ConfigException
@@ -158,7 +185,7 @@ public final class Dataplane
         pool.inPort(h, port);
         pool.packetId(h, packetId);
         pool.timestampNanos(h, timestampNanos);
-        pool.next(h, StageId.ETHERNET_INPUT);
+        timers.advanceTo(timestampNanos);
         tracer.onReceive(pool, h);
         rx.add(h);
         if (rx.isFull())
@@ -186,10 +213,32 @@ public final class Dataplane
                 rxBytes[port] = 0;
             }
         }
+        timers.poll();
         if (rx.count() > 0)
         {
-            pipeline.process(rx);
+            graph.process(rx);
         }
+        else
+        {
+            graph.drain();
+        }
+    }
+
+    /**
+     * The worker's clock moved (live: the monotonic clock, every duty cycle): fire due timers and send what they
+     * generated (neighbor probes).
+     *
+     * @return the number of timers fired.
+     */
+    public int tick(final long nowNanos)
+    {
+        timers.advanceTo(nowNanos);
+        final int fired = timers.poll();
+        if (fired > 0)
+        {
+            graph.drain();
+        }
+        return fired;
     }
 
     /** Process whatever was received and not yet processed. */
@@ -228,13 +277,41 @@ public final class Dataplane
         return tracer;
     }
 
-    public Pipeline pipeline()
+    public StageGraph graph()
     {
-        return pipeline;
+        return graph;
     }
 
+    /** A feature arc, to enable features per port (control thread). */
+    public FeatureArc arc(final String name)
+    {
+        return graph.arc(name);
+    }
+
+    public WorkerTimers timers()
+    {
+        return timers;
+    }
+
+    public NeighborResolver resolver()
+    {
+        return resolver;
+    }
+
+    /** Copy the trace records (call on the worker); format them anywhere with {@link #formatTrace(TraceRecords)}. */
+    public TraceRecords traceRecords()
+    {
+        return tracer.snapshot();
+    }
+
+    public String formatTrace(final TraceRecords records)
+    {
+        return records.format(graph);
+    }
+
+    /** Format the trace here (single-threaded users: replay, tests). */
     public String formatTrace()
     {
-        return TraceFormatter.format(tracer, pipeline);
+        return formatTrace(traceRecords());
     }
 }

@@ -4,7 +4,6 @@ import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
-import io.edgeplane.port.DropSink;
 import io.edgeplane.trace.PacketTracer;
 
 /** The end of every drop: counts per reason (once per vector), hands the packet to the drop sink, frees it. */
@@ -12,24 +11,20 @@ public final class ErrorDropStage extends Stage
 {
     private final DataplaneCounters counters;
     private final long[] perReason = new long[DropReason.maxId() + 1];
-    private final DropSink sink;
+    private final DropRecorder recorder;
 
     public ErrorDropStage(
-        final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final DropSink sink)
+        final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final DropRecorder recorder)
     {
-        super(StageId.ERROR_DROP, pool, counters, tracer);
+        super(ERROR_DROP, pool, counters, tracer);
         this.counters = counters;
-        this.sink = sink;
+        this.recorder = recorder;
     }
 
-    /**
-     * Count and report a packet as dropped under {@code reason} without freeing it: a stage that reuses the buffer
-     * (an ICMP error built in place) calls this so the original still shows up in counters and drops.pcap.
-     */
-    public void record(final int h, final DropReason reason)
+    @Override
+    public boolean terminal()
     {
-        counters.drop(reason).incrementRelease();
-        sink.dropped(pool, h, reason);
+        return true;
     }
 
     @Override
@@ -40,7 +35,7 @@ public final class ErrorDropStage extends Stage
             final int h = batch.handle(i);
             final int reason = pool.dropReason(h);
             perReason[reason]++;
-            sink.dropped(pool, h, DropReason.byId(reason));
+            recorder.report(h, DropReason.byId(reason));
             pool.free(h);
         }
         for (int reason = 0; reason < perReason.length; reason++)

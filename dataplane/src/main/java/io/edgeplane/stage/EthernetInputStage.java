@@ -19,14 +19,25 @@ import static io.edgeplane.proto.EthernetFlyweight.VLAN_HEADER_LENGTH;
  */
 public final class EthernetInputStage extends Stage
 {
+    public static final String NAME = "ethernet-input";
+
     private final PortTable ports;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private int ip4Input;
+    private int arpInput;
 
     public EthernetInputStage(
         final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final PortTable ports)
     {
-        super(StageId.ETHERNET_INPUT, pool, counters, tracer);
+        super(NAME, pool, counters, tracer, Ip4InputStage.NAME, ArpInputStage.NAME);
         this.ports = ports;
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        ip4Input = binder.next(Ip4InputStage.NAME);
+        arpInput = binder.next(ArpInputStage.NAME);
     }
 
     @Override
@@ -93,11 +104,11 @@ public final class EthernetInputStage extends Stage
                 }
                 else if (type == EthernetFlyweight.TYPE_IPV4)
                 {
-                    pool.next(h, StageId.IP4_INPUT);
+                    pool.next(h, ip4Input);
                 }
                 else if (type == EthernetFlyweight.TYPE_ARP)
                 {
-                    pool.next(h, StageId.ARP_INPUT);
+                    pool.next(h, arpInput);
                 }
                 else if (type == EthernetFlyweight.TYPE_IPV6)
                 {

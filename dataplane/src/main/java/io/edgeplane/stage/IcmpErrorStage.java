@@ -21,28 +21,37 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 public final class IcmpErrorStage extends Stage
 {
+    public static final String NAME = "icmp-error";
+
     public static final int MAX_QUOTED = 576 - Ipv4Flyweight.MIN_HEADER_LENGTH - IcmpFlyweight.HEADER_LENGTH;
     public static final int ERROR_TTL = 64;
     private static final int HEADERS = Ipv4Flyweight.MIN_HEADER_LENGTH + IcmpFlyweight.HEADER_LENGTH;
 
     private final PortTable ports;
-    private final ErrorDropStage dropRecorder;
+    private final DropRecorder dropRecorder;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final IcmpFlyweight icmp = new IcmpFlyweight();
     private final AtomicCounter rateLimited;
     private final AtomicCounter suppressed;
     private final RateLimiter limiter;
     private int identification;
+    private int ip4Lookup;
 
     public IcmpErrorStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
-        final PortTable ports, final ErrorDropStage dropRecorder, final int perSecond, final int burst)
+        final PortTable ports, final DropRecorder dropRecorder, final int perSecond, final int burst)
     {
-        super(StageId.ICMP_ERROR, pool, counters, tracer);
+        super(NAME, pool, counters, tracer, Ip4LookupStage.NAME);
         this.ports = ports;
         this.dropRecorder = dropRecorder;
         this.rateLimited = counters.drop(DropReason.ICMP_RATE_LIMITED);
         this.suppressed = counters.drop(DropReason.ICMP_ERROR_SUPPRESSED);
         this.limiter = new RateLimiter(perSecond, burst);
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        ip4Lookup = binder.next(Ip4LookupStage.NAME);
     }
 
     @Override
@@ -104,7 +113,7 @@ public final class IcmpErrorStage extends Stage
             pool.frameLength(h, HEADERS + quoted);
             pool.flags(h, pool.flags(h) | PacketPool.FLAG_LOCAL_ORIGIN);
             pool.flowHash(h, 0);
-            pool.next(h, StageId.IP4_LOOKUP);
+            pool.next(h, ip4Lookup);
             trace(h, type, code, destination, rest);
         }
     }

@@ -9,6 +9,8 @@ import io.edgeplane.trace.PacketTracer;
 /** Hands frames to the port's transmit sink, counts packets and bytes per port once per vector, frees the slots. */
 public final class InterfaceOutputStage extends Stage
 {
+    public static final String NAME = "interface-output";
+
     private final DataplaneCounters counters;
     private final String[] portNames;
     private final long[] packets;
@@ -18,12 +20,18 @@ public final class InterfaceOutputStage extends Stage
     public InterfaceOutputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final String[] portNames, final TxSink sink)
     {
-        super(StageId.INTERFACE_OUTPUT, pool, counters, tracer);
+        super(NAME, pool, counters, tracer);
         this.counters = counters;
         this.portNames = portNames.clone();
         this.packets = new long[portNames.length];
         this.bytes = new long[portNames.length];
         this.sink = sink;
+    }
+
+    @Override
+    public boolean terminal()
+    {
+        return true;
     }
 
     @Override

@@ -14,25 +14,36 @@ import io.edgeplane.trace.PacketTracer;
  * IPv4 validation in the order Linux's {@code ip_rcv_core} checks: enough bytes for a header, version, IHL,
  * header within the frame, header checksum, total length against the frame and the header (then Ethernet padding
  * is trimmed); then martian addresses ({@code ip_route_input_slow}) and L4 header sanity for the first fragment.
- * Computes the flow hash for later stages.
+ * Computes the flow hash and the L4 offset for later stages, then enters the ip4-unicast feature arc of the
+ * ingress port (which ends at ip4-lookup).
  */
 public final class Ip4InputStage extends Stage
 {
+    public static final String NAME = "ip4-input";
+
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
     private final int flowHashSeed;
+    private FeatureArc unicast;
 
     public Ip4InputStage(
         final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final int flowHashSeed)
     {
-        super(StageId.IP4_INPUT, pool, counters, tracer);
+        super(NAME, pool, counters, tracer);
         this.flowHashSeed = flowHashSeed;
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        unicast = binder.arc(FeatureArc.IP4_UNICAST);
     }
 
     @Override
     protected void process(final PacketBatch batch)
     {
+        final FeatureArc unicast = this.unicast;
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int h = batch.handle(i);
@@ -44,7 +55,7 @@ public final class Ip4InputStage extends Stage
             }
             else
             {
-                pool.next(h, StageId.IP4_LOOKUP);
+                pool.next(h, unicast.first(pool.inPort(h)));
                 if (tracer.armed())
                 {
                     tracer.onIpv4(pool, h, ip.source(), ip.destination());
@@ -118,6 +129,7 @@ public final class Ip4InputStage extends Stage
             final int l4 = l3 + headerLength;
             final int payload = totalLength - headerLength;
             final boolean fragmented = ip.isFragment();
+            pool.l4Offset(h, l4);
             if (protocol == Ipv4Flyweight.PROTOCOL_UDP)
             {
                 if (payload < UdpFlyweight.HEADER_LENGTH)

@@ -17,17 +17,26 @@ import io.edgeplane.trace.PacketTracer;
  */
 public final class Ip4LocalStage extends Stage
 {
+    public static final String NAME = "ip4-local";
+
     public static final int REPLY_TTL = 64;
 
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final IcmpFlyweight icmp = new IcmpFlyweight();
     private final RateLimiter limiter;
+    private int ip4Lookup;
 
     public Ip4LocalStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final int repliesPerSecond, final int burst)
     {
-        super(StageId.IP4_LOCAL, pool, counters, tracer);
+        super(NAME, pool, counters, tracer, Ip4LookupStage.NAME);
         this.limiter = new RateLimiter(repliesPerSecond, burst);
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        ip4Lookup = binder.next(Ip4LookupStage.NAME);
     }
 
     @Override
@@ -59,7 +68,7 @@ public final class Ip4LocalStage extends Stage
                         .flagsAndFragmentOffset(ip.flagsAndFragmentOffset() & Ipv4Flyweight.FLAG_DF)
                         .updateHeaderChecksum();
                     pool.flags(h, pool.flags(h) | PacketPool.FLAG_LOCAL_ORIGIN);
-                    pool.next(h, StageId.IP4_LOOKUP);
+                    pool.next(h, ip4Lookup);
                     trace(h, type, 0, 0, 0);
                     continue;
                 }

@@ -8,39 +8,79 @@ import io.edgeplane.trace.PacketTracer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
- * One node of the packet graph. {@link #process} walks a vector once and sets, for every packet, the next node
- * or a drop reason; it never allocates. Traced packets get one record per stage; {@link #formatTrace} turns a
- * record into text later, on another path.
+ * One node of the packet graph (VPP's node). A stage names itself and the stages it may send packets to; the
+ * {@link StageGraph} resolves those names to indices when it is assembled ({@link #bind}), so no stage hard-wires
+ * another's id. {@link #process} walks a vector once and sets, for every packet, the next stage or a drop reason;
+ * it never allocates. Every stage may drop (to {@value #ERROR_DROP}). Traced packets get one record per stage;
+ * {@link #formatTrace} turns a record into text later, on another thread. Owned by the worker thread.
  */
 public abstract class Stage
 {
-    protected final int id;
+    public static final String ERROR_DROP = "error-drop";
+
+    private final String name;
+    private final List<String> nextNames;
     protected final PacketPool pool;
     protected final UnsafeBuffer buffer;
     protected final PacketTracer tracer;
     private final AtomicCounter packets;
+    protected int id = -1;
+    private int errorDrop = -1;
 
-    protected Stage(final int id, final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer)
+    /**
+     * @param nextNames the stages this one sends packets to, besides {@value #ERROR_DROP} (always allowed).
+     */
+    protected Stage(final String name, final PacketPool pool, final DataplaneCounters counters,
+        final PacketTracer tracer, final String... nextNames)
     {
-        this.id = id;
+        this.name = name;
+        this.nextNames = List.copyOf(Arrays.asList(nextNames));
         this.pool = pool;
         this.buffer = pool.buffer();
         this.tracer = tracer;
-        this.packets = counters.stage(StageId.name(id));
+        this.packets = counters.stage(name);
     }
 
+    public final String name()
+    {
+        return name;
+    }
+
+    /** The index the graph gave this stage; valid after assembly. */
     public final int id()
     {
         return id;
     }
 
-    public final String name()
+    /** The declared next stages (graph assembly checks they exist and orders the graph by them). */
+    public final List<String> nextNames()
     {
-        return StageId.name(id);
+        return nextNames;
     }
 
-    /** Called by the pipeline: processes the vector and counts it once. */
+    /** True for a stage that consumes every packet it gets (transmit, drop): the graph moves nothing on. */
+    public boolean terminal()
+    {
+        return false;
+    }
+
+    final void attach(final int id, final StageGraph.Binder binder)
+    {
+        this.id = id;
+        this.errorDrop = binder.next(ERROR_DROP);
+        bind(binder);
+    }
+
+    /** Resolve next-stage names and arcs to indices; called once when the graph is assembled. */
+    protected void bind(final StageGraph.Binder binder)
+    {
+    }
+
+    /** Processes the vector and counts it once (the graph calls this; benchmarks may run one stage alone). */
     public final void run(final PacketBatch batch)
     {
         process(batch);
@@ -51,14 +91,17 @@ public abstract class Stage
 
     protected final void drop(final int h, final DropReason reason)
     {
-        pool.next(h, StageId.ERROR_DROP);
+        pool.next(h, errorDrop);
         pool.dropReason(h, reason.id());
     }
 
-    /** Drop the packet under {@code reason} and let icmp-error tell its source (it counts the drop). */
-    protected final void dropWithIcmpError(final int h, final DropReason reason)
+    /**
+     * Drop the packet under {@code reason} by way of another stage that handles it first (icmp-error tells the
+     * source, then counts the drop).
+     */
+    protected final void dropVia(final int h, final DropReason reason, final int stage)
     {
-        pool.next(h, StageId.ICMP_ERROR);
+        pool.next(h, stage);
         pool.dropReason(h, reason.id());
     }
 
@@ -74,7 +117,7 @@ public abstract class Stage
         }
     }
 
-    /** Append the stage-specific fields of one trace record. */
+    /** Append the stage-specific fields of one trace record (any thread: reads only immutable state). */
     public void formatTrace(final int a, final int b, final int c, final int d, final StringBuilder out)
     {
     }

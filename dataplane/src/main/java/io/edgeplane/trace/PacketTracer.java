@@ -5,7 +5,7 @@ import io.edgeplane.buffer.PacketPool;
 /**
  * Marks packets for tracing (the first N received, optionally only those to or from one IPv4 address) and keeps a
  * plain record per stage per traced packet in preallocated primitive arrays. Formatting to text happens later,
- * off the hot path ({@link TraceFormatter}). Owned by the worker thread.
+ * off the hot path, from a {@link #snapshot()} copy. Owned by the worker thread.
  */
 public final class PacketTracer
 {
@@ -103,6 +103,12 @@ public final class PacketTracer
     public long lost()
     {
         return lost;
+    }
+
+    /** Copy the records (on the worker) so they can be formatted on another thread. */
+    public TraceRecords snapshot()
+    {
+        return new TraceRecords(count, lost, packetId, stage, next, reason, a, b, c, d);
     }
 
     public void clear()

@@ -77,7 +77,7 @@ class FibConcurrencyTest
                             violation.compareAndSet(null, "miss for slot " + i);
                             break;
                         }
-                        final int gateway = fib.memberGateway(fib.member(group, 0));
+                        final int gateway = fib.adjacencyNextHop(fib.adjacency(group, 0));
                         if (gateway != a(i) && gateway != b(i) && gateway != c(i))
                         {
                             violation.compareAndSet(null, "foreign next hop " + Integer.toHexString(gateway) +

@@ -136,10 +136,10 @@ final class NaiveRoutes
         }
         final TreeSet<String> members = new TreeSet<>();
         final int size = fib.memberCount(group);
-        final int start = fib.member(group, 0) - 0;
         for (int i = 0; i < size; i++)
         {
-            members.add(fib.memberPort(start + i) + "/" + fib.memberGateway(start + i));
+            final int adjacency = fib.adjacencyAt(group, i);
+            members.add(fib.adjacencyPort(adjacency) + "/" + fib.adjacencyNextHop(adjacency));
         }
         return String.join(",", members);
     }

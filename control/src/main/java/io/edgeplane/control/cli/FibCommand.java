@@ -87,8 +87,8 @@ public final class FibCommand extends ControlCommands.VerbGroup
                     }
                     else
                     {
-                        final int member = fib.member(group, FlowHash.hash(0, 0, address, 0, 0));
-                        final int gateway = fib.memberGateway(member);
+                        final int adjacency = fib.adjacency(group, FlowHash.hash(0, 0, address, 0, 0));
+                        final int gateway = fib.adjacencyNextHop(adjacency);
                         Ipv4Address.append(line, gateway == 0 ? address : gateway);
                     }
                     line.append('\n');
