@@ -10,6 +10,7 @@ import io.edgeplane.port.PortTable;
 import io.edgeplane.port.PreloadedTrace;
 import io.edgeplane.route.RoutingTable;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.FeatureArc;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,6 +33,9 @@ import java.util.concurrent.TimeUnit;
  * Route forwarding on one core, the whole pipeline as replay and live mode run it: receive (copy into the pool),
  * ethernet-input, ip4-input, ip4-lookup (DIR-24-8, ECMP), ip4-rewrite (TTL, checksum, MACs), interface-output to
  * a counting sink. 60-byte frames (64 with FCS) to random destinations inside the installed prefixes.
+ * {@code arcFeature}: {@code none} (no feature registered), {@code disabled} (a pass-through feature registered on
+ * ip4-unicast but not enabled: what a disabled arc costs) and {@code enabled} (enabled on the ingress port: one more
+ * stage per vector).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -45,6 +49,9 @@ public class ForwardingBenchmark
 
     @Param({"1000", "900000"})
     public int prefixes;
+
+    @Param({"none", "disabled", "enabled"})
+    public String arcFeature;
 
     private Dataplane dataplane;
     private PreloadedTrace trace;
@@ -72,7 +79,12 @@ public class ForwardingBenchmark
         final List<RouteTableGenerator.GeneratedRoute> routes = RouteTableGenerator.generate(prefixes, 1);
         final RoutingTable table = BenchTables.load(routes, ports);
         dataplane = new Dataplane(config, new PacketPool(1024), ports, table,
-            (port, pool, h) -> transmitted++, DropSink.NONE);
+            (port, pool, h) -> transmitted++, DropSink.NONE,
+            "none".equals(arcFeature) ? List.of() : List.of(PassThroughFeature::new));
+        if ("enabled".equals(arcFeature))
+        {
+            dataplane.arc(FeatureArc.IP4_UNICAST).enable(PassThroughFeature.NAME, 0, true);
+        }
         final int[] destinations = BenchTables.keys(routes, "installed", FRAMES, 4);
         final Random random = new Random(5);
         trace = new PreloadedTrace();

@@ -235,6 +235,12 @@ public final class FibTables
         return tbl8Used;
     }
 
+    /** One past the highest group id ever handed out in these tables (ids are reused, so this stays bounded). */
+    public int groupIdLimit()
+    {
+        return groupLimit;
+    }
+
     /** Groups in use (referenced by at least one prefix). */
     public int groupCount()
     {

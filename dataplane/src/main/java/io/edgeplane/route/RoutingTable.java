@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The route model users know ({@code Add/Get/Remove-HcsNetRoute}): routes keyed by (interface, prefix/length)
@@ -78,9 +79,15 @@ public final class RoutingTable
      */
     public RoutingTable(final PortTable ports, final int maxRoutes, final int maxTbl8Blocks)
     {
+        this(ports, maxRoutes, maxTbl8Blocks, System::nanoTime);
+    }
+
+    /** @param clock time source of the FIB's id reuse grace period (tests drive it). */
+    public RoutingTable(final PortTable ports, final int maxRoutes, final int maxTbl8Blocks, final LongSupplier clock)
+    {
         this.ports = ports;
         this.maxRoutes = maxRoutes;
-        this.fib = new Fib(maxTbl8Blocks);
+        this.fib = new Fib(maxTbl8Blocks, clock);
         if (ports != null)
         {
             for (int port = 0; port < ports.count(); port++)
@@ -389,6 +396,12 @@ public final class RoutingTable
         out.sort(Comparator.comparingLong((RouteConfig r) -> r.prefix() & 0xFFFF_FFFFL)
             .thenComparingInt(RouteConfig::prefixLength).thenComparing(RouteConfig::interfaceName));
         return out;
+    }
+
+    /** Adjacencies in use by installed groups. */
+    public synchronized int adjacencyCount()
+    {
+        return fib.adjacencyCount();
     }
 
     public synchronized int userRouteCount()

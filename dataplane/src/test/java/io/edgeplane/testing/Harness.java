@@ -5,6 +5,7 @@ import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.port.PortTable;
 import io.edgeplane.stage.Dataplane;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -61,22 +62,41 @@ public final class Harness
 
     public Harness(final DataplaneConfig config, final int poolSlots) throws ConfigException
     {
-        dataplane = new Dataplane(config, new PacketPool(poolSlots),
+        this(config, poolSlots, List.of());
+    }
+
+    /** A harness whose dataplane has these feature stages registered on their arcs. */
+    public Harness(final String json, final List<Dataplane.Feature> features) throws ConfigException
+    {
+        this(ConfigLoader.parse(json), 1024, features);
+    }
+
+    public Harness(final DataplaneConfig config, final int poolSlots, final List<Dataplane.Feature> features)
+        throws ConfigException
+    {
+        final PortTable ports = new PortTable(config.ports());
+        dataplane = new Dataplane(config, new PacketPool(poolSlots), ports, null,
             (port, pool, h) ->
             {
                 final byte[] frame = new byte[pool.frameLength(h)];
                 pool.buffer().getBytes(pool.frameOffset(h), frame);
                 sent.add(new Sent(port, pool.packetId(h), frame));
             },
-            (pool, h, reason) -> dropped.add(new Dropped(pool.packetId(h), reason)));
+            (pool, h, reason) -> dropped.add(new Dropped(pool.packetId(h), reason)), features);
     }
 
     /** Receive one frame on a port; returns its packet id. Call {@link #flush()} to process. */
     public long receive(final int port, final byte[] frame)
     {
+        return receiveAt(port, frame, nextId * 1000);
+    }
+
+    /** Receive one frame with a given packet time (drives the worker clock and its timers). */
+    public long receiveAt(final int port, final byte[] frame, final long timestampNanos)
+    {
         final long id = nextId++;
         frameBuffer.wrap(frame);
-        final DropReason rxDrop = dataplane.receive(port, frameBuffer, 0, frame.length, id, id * 1000);
+        final DropReason rxDrop = dataplane.receive(port, frameBuffer, 0, frame.length, id, timestampNanos);
         if (rxDrop != null)
         {
             dropped.add(new Dropped(id, rxDrop));
