@@ -1,24 +1,22 @@
 package io.edgeplane.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.edgeplane.proto.Ipv4Address;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads and validates the JSON config. Strict: unknown fields, wrong types and out-of-range values are errors
- * whose message names the field path and the reason, e.g. {@code ports[1].ipv4: prefix length 33 not in 0..32}.
+ * Reads and validates the JSON config: strict binding of the resource records ({@link Json}), then the checks
+ * that span resources, which are the same ones the API runs on a change ({@link RouteConfig#check},
+ * {@link NeighborConfig#check}), plus the port conflicts only a whole file can have. Errors name the field path and
+ * the reason, e.g. {@code ports[1].ipv4: prefix length 33 not in 0..32}.
  * <pre>
  * {
  *   "ports": [ { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24", "mtu": 1500,
@@ -32,13 +30,10 @@ import java.util.Set;
 public final class ConfigLoader
 {
     public static final int MAX_PORTS = 64;
-    public static final int MIN_MTU = 68;
-    public static final int MAX_MTU = 9216;
-    public static final int MIN_METRIC = 1;
-    public static final int MAX_METRIC = 9999;
-
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    public static final int MIN_MTU = PortConfig.MIN_MTU;
+    public static final int MAX_MTU = PortConfig.MAX_MTU;
+    public static final int MIN_METRIC = RouteConfig.MIN_METRIC;
+    public static final int MAX_METRIC = RouteConfig.MAX_METRIC;
 
     private ConfigLoader()
     {
@@ -46,6 +41,10 @@ public final class ConfigLoader
 
     public static DataplaneConfig load(final Path path) throws ConfigException
     {
+        if (Files.isDirectory(path))
+        {
+            throw new ConfigException(path + ": is a directory, not a config file");
+        }
         final String text;
         try
         {
@@ -65,193 +64,130 @@ public final class ConfigLoader
         }
         catch (final ConfigException ex)
         {
-            throw new ConfigException(path + ": " + ex.getMessage());
+            throw ex.under(path + ": ");
         }
     }
 
     public static DataplaneConfig parse(final String json) throws ConfigException
     {
-        final JsonNode root;
-        try
+        if (json.isBlank() || json.stripLeading().charAt(0) != '{')
         {
-            root = MAPPER.readTree(json);
+            final char first = json.isBlank() ? ' ' : json.stripLeading().charAt(0);
+            throw new ConfigException(first == '[' || first == '"' || Character.isDigit(first) ?
+                "top level must be a JSON object" : "not valid JSON: no object");
         }
-        catch (final JsonProcessingException ex)
+        final DataplaneConfig config = Json.bind(json, DataplaneConfig.class);
+        checkPorts(config.ports());
+        final PortView ports = PortView.of(config.ports());
+        final Set<String> routeKeys = new HashSet<>();
+        for (int i = 0; i < config.routes().size(); i++)
         {
-            throw new ConfigException("not valid JSON: " + ex.getOriginalMessage() + locationOf(ex));
+            final RouteConfig route = config.routes().get(i);
+            try
+            {
+                route.check(ports);
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex.under("routes[" + i + "].");
+            }
+            if (!routeKeys.add(route.interfaceName() + " " + route.prefixText()))
+            {
+                throw new ConfigException("prefix", "routes[" + i + "].prefix: a second route to " +
+                    route.prefixText() + " on " + route.interfaceName() + " (routes are keyed by interface and " +
+                    "prefix)");
+            }
         }
-        if (root == null || !root.isObject())
+        final Set<String> neighborKeys = new HashSet<>();
+        for (int i = 0; i < config.neighbors().size(); i++)
         {
-            throw new ConfigException("top level must be a JSON object");
+            final NeighborConfig neighbor = config.neighbors().get(i);
+            try
+            {
+                neighbor.check(ports);
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex.under("neighbors[" + i + "].");
+            }
+            if (!neighborKeys.add(neighbor.interfaceName() + " " + neighbor.address()))
+            {
+                throw new ConfigException("ip", "neighbors[" + i + "].ip: a second entry for " +
+                    Ipv4Address.format(neighbor.address()) + " on " + neighbor.interfaceName());
+            }
         }
-        checkFields(root, "", Set.of("ports", "routes", "neighbors", "flowHashSeed"));
+        return config;
+    }
 
-        final List<PortConfig> ports = new ArrayList<>();
-        final JsonNode portsNode = root.get("ports");
-        if (portsNode == null || !portsNode.isArray() || portsNode.isEmpty())
-        {
-            throw new ConfigException("ports: must be a non-empty array");
-        }
-        if (portsNode.size() > MAX_PORTS)
+    /** What no single port can see: names, MACs, addresses, subnets and devices used twice. */
+    private static void checkPorts(final List<PortConfig> ports) throws ConfigException
+    {
+        if (ports.size() > MAX_PORTS)
         {
             throw new ConfigException("ports: at most " + MAX_PORTS + " ports");
         }
-        final Set<String> names = new HashSet<>();
-        for (int i = 0; i < portsNode.size(); i++)
+        final Map<String, Integer> names = new HashMap<>();
+        final Map<Long, Integer> macs = new HashMap<>();
+        final Map<Integer, Integer> addresses = new HashMap<>();
+        final Map<String, Integer> devices = new HashMap<>();
+        for (int i = 0; i < ports.size(); i++)
         {
-            final PortConfig port = parsePort(portsNode.get(i), "ports[" + i + "]");
-            if (!names.add(port.name()))
+            final PortConfig port = ports.get(i);
+            final String at = "ports[" + i + "].";
+            final Integer sameName = names.putIfAbsent(port.name(), i);
+            if (sameName != null)
             {
-                throw new ConfigException("ports[" + i + "].name: duplicate port name " + port.name());
+                throw new ConfigException("name", at + "name: duplicate port name " + port.name());
             }
-            ports.add(port);
-        }
-
-        final List<NeighborConfig> neighbors = new ArrayList<>();
-        final JsonNode neighborsNode = root.get("neighbors");
-        if (neighborsNode != null)
-        {
-            requireArray(neighborsNode, "neighbors");
-            for (int i = 0; i < neighborsNode.size(); i++)
+            final Integer sameMac = macs.putIfAbsent(port.mac(), i);
+            if (sameMac != null && port.vlan() == ports.get(sameMac).vlan())
             {
-                neighbors.add(parseNeighbor(neighborsNode.get(i), "neighbors[" + i + "]", ports));
+                throw new ConfigException("mac", at + "mac: " + Ipv4Address.formatMac(port.mac()) +
+                    " is also ports[" + sameMac + "].mac");
             }
-        }
-
-        final List<RouteConfig> routes = new ArrayList<>();
-        final JsonNode routesNode = root.get("routes");
-        if (routesNode != null)
-        {
-            requireArray(routesNode, "routes");
-            for (int i = 0; i < routesNode.size(); i++)
+            for (final int address : allAddresses(port))
             {
-                routes.add(parseRoute(routesNode.get(i), "routes[" + i + "]", ports));
-            }
-        }
-
-        int seed = 0;
-        final JsonNode seedNode = root.get("flowHashSeed");
-        if (seedNode != null)
-        {
-            if (!seedNode.canConvertToInt() || !seedNode.isIntegralNumber())
-            {
-                throw new ConfigException("flowHashSeed: must be a 32-bit integer");
-            }
-            seed = seedNode.intValue();
-        }
-        return new DataplaneConfig(ports, routes, neighbors, seed);
-    }
-
-    private static PortConfig parsePort(final JsonNode node, final String path) throws ConfigException
-    {
-        requireObject(node, path);
-        checkFields(node, path + ".", Set.of("name", "mac", "ipv4", "mtu", "vlan", "device", "adminUp"));
-        final String name = requiredText(node, path, "name");
-        if (!name.matches("[A-Za-z][A-Za-z0-9_.-]{0,31}"))
-        {
-            throw new ConfigException(path + ".name: '" + name +
-                "' must start with a letter and hold at most 32 letters, digits, '_', '.', '-'");
-        }
-        final long mac;
-        try
-        {
-            mac = Ipv4Address.parseMac(requiredText(node, path, "mac"));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ConfigException(path + ".mac: " + ex.getMessage());
-        }
-        if ((mac & 0x0100_0000_0000L) != 0 || mac == 0)
-        {
-            throw new ConfigException(path + ".mac: must be a unicast, non-zero MAC");
-        }
-        final String ipv4 = requiredText(node, path, "ipv4");
-        final int slash = ipv4.indexOf('/');
-        if (slash < 0)
-        {
-            throw new ConfigException(path + ".ipv4: expected address/prefix-length, got " + ipv4);
-        }
-        final int address = parseAddress(ipv4.substring(0, slash), path + ".ipv4");
-        final int prefixLength = parsePrefixLength(ipv4.substring(slash + 1), path + ".ipv4", ipv4);
-        if (prefixLength < 1)
-        {
-            throw new ConfigException(path + ".ipv4: a port prefix must be /1 to /32, got " + ipv4);
-        }
-        final int mask = Ipv4Address.mask(prefixLength);
-        if (prefixLength < 31 && ((address & ~mask) == 0 || (address & ~mask) == ~mask))
-        {
-            throw new ConfigException(path + ".ipv4: " + ipv4 + " is the network or broadcast address");
-        }
-        final int mtu = optionalInt(node, path, "mtu", 1500, MIN_MTU, MAX_MTU);
-        final int vlan = optionalInt(node, path, "vlan", 0, 0, 4094);
-        final String device = node.has("device") ? requiredText(node, path, "device") : null;
-        boolean adminUp = true;
-        if (node.has("adminUp"))
-        {
-            if (!node.get("adminUp").isBoolean())
-            {
-                throw new ConfigException(path + ".adminUp: must be true or false");
-            }
-            adminUp = node.get("adminUp").booleanValue();
-        }
-        return new PortConfig(name, mac, address, prefixLength, mtu, vlan, device, adminUp);
-    }
-
-    private static NeighborConfig parseNeighbor(final JsonNode node, final String path, final List<PortConfig> ports)
-        throws ConfigException
-    {
-        requireObject(node, path);
-        checkFields(node, path + ".", Set.of("interface", "ip", "mac"));
-        final String port = requiredText(node, path, "interface");
-        requirePort(port, path + ".interface", ports);
-        final int address = parseAddress(requiredText(node, path, "ip"), path + ".ip");
-        final long mac;
-        try
-        {
-            mac = Ipv4Address.parseMac(requiredText(node, path, "mac"));
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ConfigException(path + ".mac: " + ex.getMessage());
-        }
-        if ((mac & 0x0100_0000_0000L) != 0)
-        {
-            throw new ConfigException(path + ".mac: a neighbor MAC must be unicast");
-        }
-        return new NeighborConfig(port, address, mac);
-    }
-
-    private static RouteConfig parseRoute(final JsonNode node, final String path, final List<PortConfig> ports)
-        throws ConfigException
-    {
-        requireObject(node, path);
-        checkFields(node, path + ".", Set.of("interface", "prefix", "nextHop", "metric"));
-        final String port = requiredText(node, path, "interface");
-        requirePort(port, path + ".interface", ports);
-        final String prefixText = requiredText(node, path, "prefix");
-        final int[] prefix = parsePrefix(prefixText, path + ".prefix");
-        final int nextHop = node.has("nextHop") ?
-            parseAddress(requiredText(node, path, "nextHop"), path + ".nextHop") : 0;
-        final int metric = optionalInt(node, path, "metric", 100, MIN_METRIC, MAX_METRIC);
-        for (final PortConfig p : ports)
-        {
-            if (p.name().equals(port) && nextHop != 0)
-            {
-                final int mask = Ipv4Address.mask(p.prefixLength());
-                if ((nextHop & mask) != (p.address() & mask))
+                final Integer owner = addresses.putIfAbsent(address, i);
+                if (owner != null)
                 {
-                    throw new ConfigException(path + ".nextHop: " + Ipv4Address.format(nextHop) +
-                        " is not reachable through " + port + " (" + Ipv4Address.format(p.address()) + "/" +
-                        p.prefixLength() + ")");
+                    throw new ConfigException("ipv4", at + "ipv4: " + Ipv4Address.format(address) +
+                        " is also an address of ports[" + owner + "]");
                 }
-                if (nextHop == p.address())
+            }
+            for (int j = 0; j < i; j++)
+            {
+                final PortConfig other = ports.get(j);
+                final int length = Math.min(port.prefixLength(), other.prefixLength());
+                final int mask = Ipv4Address.mask(length);
+                if ((port.address() & mask) == (other.address() & mask))
                 {
-                    throw new ConfigException(path + ".nextHop: " + Ipv4Address.format(nextHop) +
-                        " is the gateway's own address");
+                    throw new ConfigException("ipv4", at + "ipv4: " + Fields.prefixText(port.address(),
+                        port.prefixLength()) + " overlaps ports[" + j + "].ipv4 " +
+                        Fields.prefixText(other.address(), other.prefixLength()));
+                }
+            }
+            if (port.device() != null)
+            {
+                final String binding = port.device() + "." + port.vlan();
+                final Integer sameDevice = devices.putIfAbsent(binding, i);
+                if (sameDevice != null)
+                {
+                    throw new ConfigException("device", at + "device: " + port.device() + " is also bound by ports[" +
+                        sameDevice + "]" + (port.vlan() == 0 ? "" : " on VLAN " + port.vlan()));
                 }
             }
         }
-        return new RouteConfig(port, prefix[0], prefix[1], nextHop, metric);
+    }
+
+    private static int[] allAddresses(final PortConfig port)
+    {
+        final int[] all = new int[1 + port.addresses().size()];
+        all[0] = port.address();
+        for (int i = 0; i < port.addresses().size(); i++)
+        {
+            all[i + 1] = port.addresses().get(i);
+        }
+        return all;
     }
 
     /**
@@ -261,131 +197,25 @@ public final class ConfigLoader
      */
     public static int[] parsePrefix(final String text, final String path) throws ConfigException
     {
-        final int slash = text.indexOf('/');
-        if (slash < 0)
+        try
         {
-            throw new ConfigException(path + ": expected prefix/length, got " + text);
+            return Fields.prefix(text, path, false);
         }
-        final int address = parseAddress(text.substring(0, slash), path);
-        final int length = parsePrefixLength(text.substring(slash + 1), path, text);
-        if ((address & ~Ipv4Address.mask(length)) != 0)
+        catch (final IllegalArgumentException ex)
         {
-            throw new ConfigException(path + ": host bits set in " + text + " (did you mean " +
-                Ipv4Address.format(address & Ipv4Address.mask(length)) + "/" + length + "?)");
+            throw new ConfigException(path, ex.getMessage());
         }
-        return new int[] {address, length};
     }
 
     public static int parseAddress(final String text, final String path) throws ConfigException
     {
         try
         {
-            return Ipv4Address.parse(text);
+            return Fields.address(text, path);
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new ConfigException(path + ": " + ex.getMessage());
+            throw new ConfigException(path, ex.getMessage());
         }
-    }
-
-    private static int parsePrefixLength(final String text, final String path, final String whole)
-        throws ConfigException
-    {
-        if (text.isEmpty() || text.length() > 2 || !text.chars().allMatch(Character::isDigit))
-        {
-            throw new ConfigException(path + ": bad prefix length in " + whole);
-        }
-        final int length = Integer.parseInt(text);
-        if (length > 32)
-        {
-            throw new ConfigException(path + ": prefix length " + length + " not in 0..32 in " + whole);
-        }
-        return length;
-    }
-
-    private static void requirePort(final String name, final String path, final List<PortConfig> ports)
-        throws ConfigException
-    {
-        for (final PortConfig port : ports)
-        {
-            if (port.name().equals(name))
-            {
-                return;
-            }
-        }
-        throw new ConfigException(path + ": unknown interface " + name);
-    }
-
-    private static void checkFields(final JsonNode node, final String path, final Set<String> allowed)
-        throws ConfigException
-    {
-        final Iterator<String> names = node.fieldNames();
-        while (names.hasNext())
-        {
-            final String name = names.next();
-            if (!allowed.contains(name))
-            {
-                throw new ConfigException(path + name + ": unknown field (allowed: " +
-                    String.join(", ", allowed.stream().sorted().toList()) + ")");
-            }
-        }
-    }
-
-    private static void requireObject(final JsonNode node, final String path) throws ConfigException
-    {
-        if (node == null || !node.isObject())
-        {
-            throw new ConfigException(path + ": must be a JSON object");
-        }
-    }
-
-    private static void requireArray(final JsonNode node, final String path) throws ConfigException
-    {
-        if (!node.isArray())
-        {
-            throw new ConfigException(path + ": must be an array");
-        }
-    }
-
-    private static String requiredText(final JsonNode node, final String path, final String field)
-        throws ConfigException
-    {
-        final JsonNode value = node.get(field);
-        if (value == null || value.isNull())
-        {
-            throw new ConfigException(path + "." + field + ": missing");
-        }
-        if (!value.isTextual())
-        {
-            throw new ConfigException(path + "." + field + ": must be a string");
-        }
-        return value.textValue();
-    }
-
-    private static int optionalInt(
-        final JsonNode node, final String path, final String field, final int defaultValue, final int min,
-        final int max) throws ConfigException
-    {
-        final JsonNode value = node.get(field);
-        if (value == null)
-        {
-            return defaultValue;
-        }
-        if (!value.isIntegralNumber() || !value.canConvertToInt())
-        {
-            throw new ConfigException(path + "." + field + ": must be an integer");
-        }
-        final int v = value.intValue();
-        if (v < min || v > max)
-        {
-            throw new ConfigException(path + "." + field + ": " + v + " not in " + min + ".." + max);
-        }
-        return v;
-    }
-
-    private static String locationOf(final JsonProcessingException ex)
-    {
-        return ex.getLocation() == null ? "" :
-            " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() + ")";
     }
 }

@@ -1,9 +1,18 @@
 package io.edgeplane.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The whole configuration of the box. Immutable; a change produces a new instance.
+ * The whole configuration of the box, in the config file's JSON shape (which is also the snapshot's and
+ * {@code GET /v1/config}'s). Immutable; a change produces a new instance. Bound by {@link ConfigLoader}, which adds
+ * the checks across resources.
  *
  * @param ports     the ports, in order; the index in this list is the port id used on the hot path.
  * @param routes    static routes.
@@ -20,10 +29,35 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         neighbors = List.copyOf(neighbors);
     }
 
+    @JsonCreator
+    static DataplaneConfig fromJson(@JsonProperty("ports") final List<PortConfig> ports,
+        @JsonProperty("routes") final List<RouteConfig> routes,
+        @JsonProperty("neighbors") final List<NeighborConfig> neighbors,
+        @JsonProperty("flowHashSeed") final Integer flowHashSeed)
+    {
+        if (ports == null || ports.isEmpty())
+        {
+            throw new IllegalArgumentException("ports: must be a non-empty array");
+        }
+        return new DataplaneConfig(ports, routes == null ? List.of() : routes,
+            neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed);
+    }
+
+    @JsonValue
+    public Map<String, Object> json()
+    {
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("ports", ports);
+        json.put("routes", routes);
+        json.put("neighbors", neighbors);
+        json.put("flowHashSeed", flowHashSeed);
+        return json;
+    }
+
     /** The same config with {@code more} routes after its own (e.g. from a route file). */
     public DataplaneConfig withRoutes(final List<RouteConfig> more)
     {
-        final java.util.ArrayList<RouteConfig> all = new java.util.ArrayList<>(routes);
+        final List<RouteConfig> all = new ArrayList<>(routes);
         all.addAll(more);
         return new DataplaneConfig(ports, all, neighbors, flowHashSeed);
     }

@@ -1,6 +1,75 @@
 package io.edgeplane.config;
 
-/** A static neighbor: the MAC of an IPv4 address reachable through a port. */
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.edgeplane.proto.Ipv4Address;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A static neighbor: the MAC of an IPv4 address reachable through a port. JSON {@code {"interface", "ip", "mac"}}
+ * in the config file, the API, the snapshot and the journal.
+ */
 public record NeighborConfig(String interfaceName, int address, long mac)
 {
+    @JsonCreator
+    public static NeighborConfig fromJson(@JsonProperty("interface") final String interfaceName,
+        @JsonProperty("ip") final String ip, @JsonProperty("mac") final String mac)
+    {
+        Json.required(interfaceName, "interface");
+        return new NeighborConfig(interfaceName, Fields.address(ip, "ip"), Fields.unicastMac(mac, "mac"));
+    }
+
+    @JsonValue
+    public Map<String, Object> json()
+    {
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("interface", interfaceName);
+        json.put("ip", Ipv4Address.format(address));
+        json.put("mac", Ipv4Address.formatMac(mac));
+        return json;
+    }
+
+    /**
+     * The checks that need the ports (config file and API alike): a known interface, and an address on its
+     * subnet that is neither the gateway's own nor the subnet's network or broadcast address.
+     */
+    public void check(final PortView ports) throws ConfigException
+    {
+        final int port = ports.indexOf(interfaceName);
+        if (port < 0)
+        {
+            throw new ConfigException("interface", "interface: unknown interface " + interfaceName);
+        }
+        if (!ports.onLink(port, address) || ports.ownerOf(address) >= 0)
+        {
+            throw new ConfigException("ip", "ip: " + Ipv4Address.format(address) + " is not a neighbor address on " +
+                interfaceName);
+        }
+        final int length = ports.prefixLength(port);
+        final int host = address & ~Ipv4Address.mask(length);
+        if (length < 31 && (host == 0 || host == ~Ipv4Address.mask(length)))
+        {
+            throw new ConfigException("ip", "ip: " + Ipv4Address.format(address) + " is the network or broadcast " +
+                "address of " + interfaceName);
+        }
+    }
+
+    /** The key of a neighbor: (interface, ip). */
+    public record Key(String interfaceName, int address)
+    {
+        @JsonCreator
+        public static Key fromJson(@JsonProperty("interface") final String interfaceName,
+            @JsonProperty("ip") final String ip)
+        {
+            return new Key(Json.required(interfaceName, "interface"), Fields.address(ip, "ip"));
+        }
+    }
+
+    public Key key()
+    {
+        return new Key(interfaceName, address);
+    }
 }

@@ -1,6 +1,7 @@
 package io.edgeplane.port;
 
 import io.edgeplane.config.PortConfig;
+import io.edgeplane.config.PortView;
 
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * may change at any time (an atomic array, and a whole new address array per change: the worker sees the old or
  * the new state at its next read, no lock).
  */
-public final class PortTable
+public final class PortTable implements PortView
 {
     public static final int KIND_ETHERNET = 0;
     public static final int KIND_VLAN = 1;
@@ -69,6 +70,7 @@ public final class PortTable
         return names.length;
     }
 
+    @Override
     public String name(final int port)
     {
         return names[port];
@@ -80,6 +82,7 @@ public final class PortTable
     }
 
     /** @return the port id with that name, or -1. */
+    @Override
     public int indexOf(final String name)
     {
         for (int i = 0; i < names.length; i++)
@@ -97,11 +100,13 @@ public final class PortTable
         return mac[port];
     }
 
+    @Override
     public int address(final int port)
     {
         return address[port];
     }
 
+    @Override
     public int prefixLength(final int port)
     {
         return prefixLength[port];
@@ -133,6 +138,7 @@ public final class PortTable
     }
 
     /** True when {@code ip} is inside the port's connected subnet. */
+    @Override
     public boolean onLink(final int port, final int ip)
     {
         final int mask = prefixLength[port] == 0 ? 0 : -1 << (32 - prefixLength[port]);
@@ -156,6 +162,7 @@ public final class PortTable
     }
 
     /** @return the first port holding {@code ip} as one of its addresses, or -1. */
+    @Override
     public int ownerOf(final int ip)
     {
         for (int i = 0; i < address.length; i++)

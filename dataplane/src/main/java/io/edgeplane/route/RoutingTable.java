@@ -1,5 +1,6 @@
 package io.edgeplane.route;
 
+import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.RouteConfig;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
@@ -26,8 +27,8 @@ import java.util.function.LongSupplier;
  */
 public final class RoutingTable
 {
-    public static final int MIN_METRIC = 1;
-    public static final int MAX_METRIC = 9999;
+    public static final int MIN_METRIC = RouteConfig.MIN_METRIC;
+    public static final int MAX_METRIC = RouteConfig.MAX_METRIC;
     private static final int SYSTEM_LOCAL_METRIC = -2;
     private static final int CONNECTED_METRIC = 0;
 
@@ -137,36 +138,23 @@ public final class RoutingTable
     public void validate(final int port, final int prefix, final int length, final int nextHop, final int metric)
         throws RouteException
     {
-        if (length < 0 || length > 32)
+        if (ports != null && (port < 0 || port >= ports.count()))
         {
-            throw new RouteException(Cause.PREFIX, "prefix length " + length + " not in 0..32");
+            throw new RouteException(Cause.INTERFACE, "interface: unknown interface");
         }
-        if ((prefix & ~Ipv4Address.mask(length)) != 0)
+        try
         {
-            throw new RouteException(Cause.PREFIX, "host bits set in " + Ipv4Address.format(prefix) + "/" + length);
+            RouteConfig.validate(ports, port, prefix, length, nextHop, metric);
         }
-        if (metric < MIN_METRIC || metric > MAX_METRIC)
+        catch (final ConfigException ex)
         {
-            throw new RouteException(Cause.METRIC, "metric " + metric + " not in " + MIN_METRIC + ".." + MAX_METRIC);
-        }
-        if (ports != null)
-        {
-            if (port < 0 || port >= ports.count())
+            throw new RouteException(switch (ex.field())
             {
-                throw new RouteException(Cause.INTERFACE, "unknown interface");
-            }
-            if (nextHop != 0 && !ports.onLink(port, nextHop))
-            {
-                throw new RouteException(Cause.NEXT_HOP, "next hop " + Ipv4Address.format(nextHop) +
-                    " is not reachable through " +
-                    ports.name(port) + " (" + Ipv4Address.format(ports.address(port)) + "/" +
-                    ports.prefixLength(port) + ")");
-            }
-            if (nextHop != 0 && ports.ownerOf(nextHop) >= 0)
-            {
-                throw new RouteException(Cause.NEXT_HOP, "next hop " + Ipv4Address.format(nextHop) +
-                    " is the gateway's own address");
-            }
+                case "prefix" -> Cause.PREFIX;
+                case "metric" -> Cause.METRIC;
+                case "nextHop" -> Cause.NEXT_HOP;
+                default -> Cause.INTERFACE;
+            }, ex.getMessage());
         }
     }
 

@@ -180,16 +180,16 @@ class FibBoundaryTest
     void shouldRefuseBadRoutesWithAReason()
     {
         final RoutingTable table = new RoutingTable(FibDifferentialTest.ports(), 100, 64);
-        assertEquals("host bits set in 10.1.1.1/16",
+        assertEquals("prefix: host bits set in 10.1.1.1/16",
             assertThrows(RouteException.class, () -> table.add(0, ip("10.1.1.1"), 16, ip("10.0.0.2"), 100))
                 .getMessage());
-        assertEquals("metric 0 not in 1..9999",
+        assertEquals("metric: 0 not in 1..9999",
             assertThrows(RouteException.class, () -> table.add(0, ip("10.1.0.0"), 16, ip("10.0.0.2"), 0))
                 .getMessage());
-        assertEquals("prefix length 33 not in 0..32",
+        assertEquals("prefix: prefix length 33 not in 0..32",
             assertThrows(RouteException.class, () -> table.add(0, 0, 33, ip("10.0.0.2"), 100)).getMessage());
         assertTrue(assertThrows(RouteException.class, () -> table.add(0, ip("10.1.0.0"), 16, ip("172.16.0.2"), 100))
-            .getMessage().startsWith("next hop 172.16.0.2 is not reachable through Port1"));
+            .getMessage().startsWith("nextHop: 172.16.0.2 is not reachable through Port1"));
         assertEquals(0, table.userRouteCount());
     }
 
