@@ -66,6 +66,15 @@ public record NeighborConfig(String interfaceName, int address, long mac)
         {
             return new Key(Json.required(interfaceName, "interface"), Fields.address(ip, "ip"));
         }
+
+        @JsonValue
+        public Map<String, Object> json()
+        {
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("interface", interfaceName);
+            json.put("ip", Ipv4Address.format(address));
+            return json;
+        }
     }
 
     public Key key()

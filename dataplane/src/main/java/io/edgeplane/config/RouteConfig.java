@@ -112,6 +112,15 @@ public record RouteConfig(String interfaceName, int prefix, int prefixLength, in
             final int[] p = Fields.prefix(prefix, "prefix", false);
             return new Key(interfaceName, p[0], p[1]);
         }
+
+        @JsonValue
+        public Map<String, Object> json()
+        {
+            final Map<String, Object> json = new LinkedHashMap<>();
+            json.put("interface", interfaceName);
+            json.put("prefix", Fields.prefixText(prefix, prefixLength));
+            return json;
+        }
     }
 
     public Key key()

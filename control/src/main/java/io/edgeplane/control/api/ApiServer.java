@@ -1,10 +1,11 @@
 package io.edgeplane.control.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.Json;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
@@ -23,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The HTTP/JSON control API on the JDK's built-in server (no hand-written HTTP parsing), versioned under /v1:
  * <pre>
- * GET    /v1/routes[?interface=Port3]          POST /v1/routes {interface, destinationPrefix, nextHop, routeMetric}
- * DELETE /v1/routes?interface=Port3&amp;destinationPrefix=192.168.20.0/24
+ * GET    /v1/routes[?interface=Port3]          POST /v1/routes {interface, prefix, nextHop, metric}
+ * DELETE /v1/routes?interface=Port3&amp;prefix=192.168.20.0/24
  * GET    /v1/ports                             PUT  /v1/ports/{name} {adminUp}
  * GET    /v1/neighbors                         POST /v1/neighbors {interface, ip, mac}
  * DELETE /v1/neighbors?interface=Port2&amp;ip=10.2.0.9
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * POST   /v1/trace {packets, address?}         GET  /v1/trace (text)
  * GET    /v1/config (the running config, in the config file's format)
  * </pre>
+ * Resources ({@code /v1/<name>} with GET, POST, DELETE and {@code PUT /v1/<name>/<id>}) are served generically from
+ * the {@link ControlService}'s registry of {@link ResourceHandler}s; GET takes exact-match filters on any field.
  * Errors are {@code {"error": "...", "field": "..."}} with a 4xx status; bodies over 64 KiB get 413. With a
  * token, every request needs {@code Authorization: Bearer <token>} (401 otherwise); binding anything but
  * loopback requires a token. Two threads serve requests from a bounded queue; beyond it the accepting thread
@@ -44,19 +47,21 @@ public final class ApiServer implements AutoCloseable
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final HttpServer server;
-    private final ControlService service;
+    private final ControlService control;
+    private final StatusService status;
     private final byte[] token;
     private final ThreadPoolExecutor executor;
 
-    public ApiServer(final InetSocketAddress address, final String token, final ControlService service)
-        throws IOException
+    public ApiServer(final InetSocketAddress address, final String token, final ControlService control,
+        final StatusService status) throws IOException
     {
         if (token == null && !address.getAddress().isLoopbackAddress())
         {
             throw new IllegalArgumentException("binding " + address.getAddress().getHostAddress() +
                 " (not loopback) requires a token (--token or EDGEPLANE_TOKEN)");
         }
-        this.service = service;
+        this.control = control;
+        this.status = status;
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.server = HttpServer.create(address, 64);
         this.executor = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256),
@@ -125,73 +130,67 @@ public final class ApiServer implements AutoCloseable
         final Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
         switch (path)
         {
-            case "/v1/routes" ->
-            {
-                switch (method)
-                {
-                    case "GET" -> send(exchange, 200, service.listRoutes(query.get("interface")));
-                    case "POST" ->
-                    {
-                        final ObjectNode added = service.addRoute(body(exchange));
-                        send(exchange, added.get("replaced").asBoolean() ? 200 : 201, added);
-                    }
-                    case "DELETE" -> send(exchange, 200, service.removeRoute(query.get("interface"),
-                        query.get("destinationPrefix")));
-                    default -> throw notAllowed(method, path);
-                }
-            }
-            case "/v1/ports" ->
-            {
-                requireMethod(method, "GET", path);
-                send(exchange, 200, service.listPorts());
-            }
-            case "/v1/neighbors" ->
-            {
-                switch (method)
-                {
-                    case "GET" -> send(exchange, 200, service.listNeighbors());
-                    case "POST" -> send(exchange, 201, service.addNeighbor(body(exchange)));
-                    case "DELETE" -> send(exchange, 200, service.removeNeighbor(query.get("interface"),
-                        query.get("ip")));
-                    default -> throw notAllowed(method, path);
-                }
-            }
             case "/v1/counters" ->
             {
                 requireMethod(method, "GET", path);
-                send(exchange, 200, service.counters());
+                send(exchange, 200, status.counters());
             }
             case "/metrics" ->
             {
                 requireMethod(method, "GET", path);
-                sendText(exchange, 200, "text/plain; version=0.0.4", service.prometheus());
+                sendText(exchange, 200, "text/plain; version=0.0.4", status.prometheus());
             }
             case "/v1/trace" ->
             {
                 switch (method)
                 {
-                    case "GET" -> sendText(exchange, 200, "text/plain; charset=utf-8", service.trace());
-                    case "POST" -> send(exchange, 200, service.startTrace(body(exchange)));
+                    case "GET" -> sendText(exchange, 200, "text/plain; charset=utf-8", status.trace());
+                    case "POST" -> send(exchange, 200, status.startTrace(body(exchange)));
                     default -> throw notAllowed(method, path);
                 }
             }
             case "/v1/config" ->
             {
                 requireMethod(method, "GET", path);
-                send(exchange, 200, service.runningConfig());
+                send(exchange, 200, control.runningConfig());
             }
-            default ->
+            default -> resource(exchange, method, path, query);
+        }
+    }
+
+    /** {@code /v1/<resource>}: GET (filters), POST (add or replace), DELETE (key); {@code PUT /v1/<resource>/<name>}. */
+    private void resource(final HttpExchange exchange, final String method, final String path,
+        final Map<String, String> query) throws IOException, ApiException
+    {
+        final String rest = path.startsWith("/v1/") ? path.substring(4) : "";
+        final int slash = rest.indexOf('/');
+        final String name = slash < 0 ? rest : rest.substring(0, slash);
+        if (name.isEmpty() || !control.has(name))
+        {
+            throw new ApiException(404, null, "no such resource " + path);
+        }
+        if (slash >= 0)
+        {
+            requireMethod(method, "PUT", path);
+            final JsonNode body = body(exchange);
+            if (!body.isObject())
             {
-                if (path.startsWith("/v1/ports/") && path.length() > "/v1/ports/".length())
-                {
-                    requireMethod(method, "PUT", path);
-                    send(exchange, 200, service.setPort(path.substring("/v1/ports/".length()), body(exchange)));
-                }
-                else
-                {
-                    throw new ApiException(404, null, "no such resource " + path);
-                }
+                throw ApiException.badRequest(null, "request body must be a JSON object");
             }
+            ((ObjectNode)body).put("name", rest.substring(slash + 1));
+            send(exchange, 200, MAPPER.valueToTree(control.add(name, body).answer()));
+            return;
+        }
+        switch (method)
+        {
+            case "GET" -> send(exchange, 200, control.list(name, query));
+            case "POST" ->
+            {
+                final ResourceHandler.Change change = control.add(name, body(exchange));
+                send(exchange, change.replaced() ? 200 : 201, MAPPER.valueToTree(change.answer()));
+            }
+            case "DELETE" -> send(exchange, 200, MAPPER.valueToTree(control.remove(name, query)));
+            default -> throw notAllowed(method, path);
         }
     }
 
@@ -219,16 +218,16 @@ public final class ApiServer implements AutoCloseable
         }
         try
         {
-            final JsonNode node = MAPPER.readTree(data);
+            final JsonNode node = Json.tree(new String(data, StandardCharsets.UTF_8));
             if (node == null || node.isMissingNode())
             {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
             }
             return node;
         }
-        catch (final JsonProcessingException ex)
+        catch (final ConfigException ex)
         {
-            throw ApiException.badRequest(null, "malformed JSON: " + ex.getOriginalMessage());
+            throw ApiException.badRequest(null, "malformed JSON: " + ex.getMessage().replace("not valid JSON: ", ""));
         }
     }
 

@@ -64,9 +64,9 @@ public final class ControlCommands
         public void run()
         {
             final ObjectNode body = ApiClient.MAPPER.createObjectNode().put("interface", iface)
-                .put("destinationPrefix", prefix).put("nextHop", nextHop).put("routeMetric", metric);
-            client.print(client.callJson("POST", "/v1/routes", body), "interface", "destinationPrefix", "nextHop",
-                "routeMetric", "replaced");
+                .put("prefix", prefix).put("nextHop", nextHop).put("metric", metric);
+            client.print(client.callJson("POST", "/v1/routes", body), "interface", "prefix", "nextHop",
+                "metric", "replaced");
         }
     }
 
@@ -83,7 +83,7 @@ public final class ControlCommands
         public void run()
         {
             client.print(client.callJson("GET", "/v1/routes" + (iface == null ? "" : "?interface=" +
-                ApiClient.encode(iface)), null), "interface", "destinationPrefix", "nextHop", "routeMetric");
+                ApiClient.encode(iface)), null), "interface", "prefix", "nextHop", "metric");
         }
     }
 
@@ -103,9 +103,9 @@ public final class ControlCommands
         public void run()
         {
             final JsonNode removed = client.callJson("DELETE", "/v1/routes?interface=" + ApiClient.encode(iface) +
-                "&destinationPrefix=" + ApiClient.encode(prefix), null);
+                "&prefix=" + ApiClient.encode(prefix), null);
             client.print(removed.has("removed") && !client.json ? removed.get("removed") : removed, "interface",
-                "destinationPrefix", "nextHop", "routeMetric");
+                "prefix", "nextHop", "metric");
         }
     }
 

@@ -6,16 +6,25 @@ import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.control.api.ApiServer;
 import io.edgeplane.control.api.ControlService;
+import io.edgeplane.control.api.StatusService;
+import io.edgeplane.control.resource.NeighborResource;
+import io.edgeplane.control.resource.PortResource;
+import io.edgeplane.control.resource.RouteResource;
+import io.edgeplane.control.worker.WorkerProxy;
 import io.edgeplane.control.state.StateStore;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.stage.Dataplane;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CountedErrorHandler;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -33,6 +42,7 @@ public final class Gateway implements AutoCloseable
     private final ApiServer api;
     private final StateStore store;
     private final ControlService control;
+    private final StatusService status;
     private final Path stateDirectory;
 
     /** How ports reach their Linux interfaces. */
@@ -106,24 +116,31 @@ public final class Gateway implements AutoCloseable
                 live.attach(dataplane);
             }
         }
-        final WorkerCommands commands = new WorkerCommands(dataplane);
+        final WorkerProxy commands = new WorkerProxy(dataplane);
         final AtomicLongArray portStats = new AtomicLongArray(2 * ports.count());
+        // A worker error is counted (worker-errors, in /v1/counters and /metrics) and logged in one line; the
+        // agent keeps running.
+        final AtomicCounter workerErrors = dataplane.counters().event("worker-errors");
+        final ErrorHandler log = error -> System.err.println("edgeplane: worker error: " + error);
         runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
-            TimeUnit.MILLISECONDS.toNanos(1)), Throwable::printStackTrace, null,
+            TimeUnit.MILLISECONDS.toNanos(1)), new CountedErrorHandler(log, workerErrors), null,
             new GatewayAgent(dataplane, livePorts, commands, portStats));
 
         try
         {
             store = new StateStore(stateDirectory);
-            control = new ControlService(config, ports, dataplane.routes(), commands, dataplane.counters(), store,
-                portStats);
+            control = new ControlService(List.of(
+                new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats),
+                new RouteResource(ports, dataplane.routes()),
+                new NeighborResource(ports, commands, config.neighbors())), store, config.flowHashSeed());
+            status = new StatusService(dataplane.counters(), commands, dataplane.graph());
             final StateStore.Recovered recovered = store.recover();
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());
             commands.workerStarted();
             AgentRunner.startOnThread(runner);
-            api = new ApiServer(apiAddress, token, control);
+            api = new ApiServer(apiAddress, token, control, status);
         }
         catch (final IOException | ConfigException ex)
         {
@@ -147,6 +164,11 @@ public final class Gateway implements AutoCloseable
     public ControlService control()
     {
         return control;
+    }
+
+    public StatusService status()
+    {
+        return status;
     }
 
     public Dataplane dataplane()
@@ -177,7 +199,7 @@ public final class Gateway implements AutoCloseable
             store.compact(control.runningConfig());
             store.close();
             new ObjectMapper().writerWithDefaultPrettyPrinter()
-                .writeValue(stateDirectory.resolve("counters.json").toFile(), control.counters());
+                .writeValue(stateDirectory.resolve("counters.json").toFile(), status.counters());
         }
         catch (final IOException ex)
         {

@@ -1,14 +1,16 @@
 package io.edgeplane.control.gateway;
 
+import io.edgeplane.control.worker.WorkerProxy;
 import io.edgeplane.stage.Dataplane;
 import org.agrona.concurrent.Agent;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The run-to-completion worker: control commands first (bounded), then a burst from every port, then the
- * vector is flushed through the pipeline and every port's staged transmissions are sent. One thread, one dataplane, no
- * locks. Every 100 ms it publishes the kernel's capture drop counts (pcap_stats) for the control plane.
+ * The run-to-completion worker, with Aeron's duty cycle: timers on the cached clock first, then control commands
+ * (bounded), then a burst from every port; the vector is flushed through the pipeline and every port's staged
+ * transmissions are sent. One thread, one dataplane, no locks. Every 100 ms it publishes the kernel's capture drop
+ * counts (pcap_stats) for the control plane.
  */
 final class GatewayAgent implements Agent
 {
@@ -16,11 +18,11 @@ final class GatewayAgent implements Agent
     private final PortIo[] ports;
     private static final long STATS_INTERVAL_NANOS = 100_000_000L;
 
-    private final WorkerCommands commands;
+    private final WorkerProxy commands;
     private final AtomicLongArray portStats;
     private long nextStats;
 
-    GatewayAgent(final Dataplane dataplane, final PortIo[] ports, final WorkerCommands commands,
+    GatewayAgent(final Dataplane dataplane, final PortIo[] ports, final WorkerProxy commands,
         final AtomicLongArray portStats)
     {
         this.dataplane = dataplane;
@@ -32,7 +34,9 @@ final class GatewayAgent implements Agent
     @Override
     public int doWork()
     {
-        int work = commands.drain();
+        final long now = System.nanoTime();
+        int work = dataplane.tick(now);
+        work += commands.drain();
         for (final PortIo port : ports)
         {
             if (port != null)
@@ -48,7 +52,6 @@ final class GatewayAgent implements Agent
                 port.flush();
             }
         }
-        final long now = System.nanoTime();
         if (now - nextStats >= 0)
         {
             nextStats = now + STATS_INTERVAL_NANOS;

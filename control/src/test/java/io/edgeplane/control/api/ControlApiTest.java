@@ -87,11 +87,11 @@ class ControlApiTest
         final JsonNode port3 = json(gateway.request("GET", "/v1/routes?interface=Port3", null));
         assertEquals(1, port3.size());
         assertEquals("10.3.0.253", port3.get(0).get("nextHop").asText());
-        assertEquals(50, port3.get(0).get("routeMetric").asInt());
+        assertEquals(50, port3.get(0).get("metric").asInt());
         assertEquals(2, json(gateway.request("GET", "/v1/routes", null)).size());
         assertEquals(200, gateway.request("DELETE", "/v1/routes?interface=Port3&destinationPrefix=192.168.20.0/24",
             null).status());
-        assertEquals(404, gateway.request("DELETE", "/v1/routes?interface=Port3&destinationPrefix=192.168.20.0/24",
+        assertEquals(404, gateway.request("DELETE", "/v1/routes?interface=Port3&prefix=192.168.20.0/24",
             null).status());
         final JsonNode ports = json(gateway.request("PUT", "/v1/ports/Port2", "{\"adminUp\": false}"));
         assertEquals(false, ports.get("adminUp").asBoolean());
@@ -105,14 +105,14 @@ class ControlApiTest
         final String before = gateway.request("GET", "/v1/config", null).body();
         final String[][] cases = {
             {"{\"interface\": \"Port3\", ", "400", null, "malformed JSON"},
-            {route("Port3", "10.0.0.0/33", "10.3.0.9", 1), "400", "destinationPrefix", "prefix length 33"},
-            {route("Port3", "300.1.1.1/8", "10.3.0.9", 1), "400", "destinationPrefix", "octet 300 > 255"},
-            {route("Port3", "10.0.0.1/8", "10.3.0.9", 1), "400", "destinationPrefix", "host bits set"},
+            {route("Port3", "10.0.0.0/33", "10.3.0.9", 1), "400", "prefix", "prefix length 33"},
+            {route("Port3", "300.1.1.1/8", "10.3.0.9", 1), "400", "prefix", "octet 300 > 255"},
+            {route("Port3", "10.0.0.1/8", "10.3.0.9", 1), "400", "prefix", "host bits set"},
             {route("Port9", "10.0.0.0/8", "10.3.0.9", 1), "400", "interface", "unknown interface Port9"},
-            {route("Port3", "10.0.0.0/8", "10.3.0.9", -1), "400", "routeMetric", "metric -1 not in 1..9999"},
+            {route("Port3", "10.0.0.0/8", "10.3.0.9", -1), "400", "metric", "metric: -1 not in 1..9999"},
             {route("Port3", "10.0.0.0/8", "10.2.0.9", 1), "400", "nextHop", "not reachable through Port3"},
             {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\"," +
-                "\"routeMetric\":\"high\"}", "400", "routeMetric", "must be an integer"},
+                "\"routeMetric\":\"high\"}", "400", "metric", "must be an integer"},
             {"{\"interface\":3,\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\"}", "400", "interface",
                 "must be a string"},
             {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\",\"colour\":1}",
@@ -191,8 +191,8 @@ class ControlApiTest
         gateway = start();
         final JsonNode routes = json(gateway.request("GET", "/v1/routes", null));
         final List<String> actual = new ArrayList<>();
-        routes.forEach(r -> actual.add(r.get("interface").asText() + " " + r.get("destinationPrefix").asText() + " " +
-            r.get("nextHop").asText() + " " + r.get("routeMetric").asInt()));
+        routes.forEach(r -> actual.add(r.get("interface").asText() + " " + r.get("prefix").asText() + " " +
+            r.get("nextHop").asText() + " " + r.get("metric").asInt()));
         expected.sort(null);
         actual.sort(null);
         assertEquals(expected, actual);
@@ -214,7 +214,7 @@ class ControlApiTest
         gateway = start();
         final JsonNode routes = json(gateway.request("GET", "/v1/routes?interface=Port3", null));
         assertEquals(1, routes.size());
-        assertEquals("172.17.0.0/16", routes.get(0).get("destinationPrefix").asText());
+        assertEquals("172.17.0.0/16", routes.get(0).get("prefix").asText());
     }
 
     @Test
@@ -265,7 +265,7 @@ class ControlApiTest
         final int bad = io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "route", "add",
             "--interface", "Port3", "--prefix", "10.0.0.0/33", "--next-hop", "10.3.0.9", "--api", gateway.base());
         assertEquals(1, bad);
-        assertEquals("edgeplane: error: destinationPrefix: prefix length 33 not in 0..32 in 10.0.0.0/33 (HTTP 400)",
+        assertEquals("edgeplane: error: prefix: prefix length 33 not in 0..32 in 10.0.0.0/33 (HTTP 400)",
             err.toString().strip());
 
         final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -283,8 +283,8 @@ class ControlApiTest
             System.setOut(saved);
         }
         final List<String> lines = out.toString().lines().toList();
-        assertEquals("interface  destinationPrefix  nextHop   routeMetric", lines.get(lines.size() - 2));
-        assertEquals("Port3      10.9.0.0/16        10.3.0.9  7", lines.get(lines.size() - 1));
+        assertEquals("interface  prefix       nextHop   metric", lines.get(lines.size() - 2));
+        assertEquals("Port3      10.9.0.0/16  10.3.0.9  7", lines.get(lines.size() - 1));
 
         final java.io.StringWriter unreachable = new java.io.StringWriter();
         assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(unreachable, true), "route",

@@ -336,7 +336,7 @@ abstract class GatewayNetnsContract
         {
             assertEquals("172.16." + i + ".0/24", api("POST", "/v1/routes", "{\"interface\":\"Port3\"," +
                 "\"destinationPrefix\":\"172.16." + i + ".0/24\",\"nextHop\":\"10.3.0.30\",\"routeMetric\":" +
-                (10 + i) + "}").get("destinationPrefix").asText());
+                (10 + i) + "}").get("prefix").asText());
         }
         final String before = api("GET", "/v1/routes", null).toString();
         gateway.kill();

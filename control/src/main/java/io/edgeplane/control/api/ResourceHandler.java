@@ -1,0 +1,69 @@
+package io.edgeplane.control.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One kind of run-time resource (routes, neighbors, ports, ...), plugged into {@link ControlService}, which runs
+ * every change as validate → apply → persist → acknowledge and undoes the apply when the persist fails. A handler
+ * validates and applies (capturing its undo before it applies), lists, and restores from a snapshot; the API paths,
+ * the journal ops and the snapshot section all follow from its names. A new resource is one handler (plus its CLI
+ * verb).
+ *
+ * @param <R> the record (one JSON shape: config file, API body and answer, snapshot, journal op).
+ * @param <K> the key that removes one record.
+ */
+public interface ResourceHandler<R, K>
+{
+    /** Plural name: the API path {@code /v1/<name>} and the config and snapshot section. */
+    String name();
+
+    /** Journal op of an add (or set). */
+    String addOp();
+
+    /** Journal op of a removal, or null when records cannot be removed. */
+    String removeOp();
+
+    Class<R> recordType();
+
+    Class<K> keyType();
+
+    /** Validate (a 4xx naming the field; nothing changes) and apply make-before-break. */
+    Change add(R record) throws ApiException;
+
+    /** Remove by key (404 when absent). */
+    Change remove(K key) throws ApiException;
+
+    /** The records as they are now, for the snapshot (each serialises to the config file's shape). */
+    List<?> list();
+
+    /** What GET lists (filtered by exact field values): the records, or richer views of them (with counters). */
+    default List<?> view()
+    {
+        return list();
+    }
+
+    /** Replace the state with a snapshot's section (at start, before traffic). */
+    void restore(JsonNode section) throws ApiException;
+
+    /** What a change did: the answer for the client, whether it replaced a record, and how to take it back. */
+    record Change(Object answer, boolean replaced, Runnable undo)
+    {
+    }
+
+    /** Keep the records whose JSON fields equal every query parameter given (GET filters). */
+    static boolean matches(final JsonNode record, final Map<String, String> query)
+    {
+        for (final Map.Entry<String, String> entry : query.entrySet())
+        {
+            final JsonNode value = record.get(entry.getKey());
+            if (value == null || !value.asText().equals(entry.getValue()))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,155 @@
+package io.edgeplane.control.worker;
+
+import io.edgeplane.route.NeighborTable;
+import io.edgeplane.stage.Dataplane;
+import io.edgeplane.trace.TraceRecords;
+import org.jctools.queues.MpscArrayQueue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The typed way the control plane reaches a worker's private state (neighbor table, tracer), like Aeron's
+ * {@code DriverConductorProxy}: each method queues a command on a bounded multi-producer queue that the worker drains,
+ * a few at a time, at the top of its duty cycle, and waits for the answer. Commands only copy data in or out; slow
+ * work (formatting a trace) happens on the caller's thread. Before the worker starts, the caller is the only thread
+ * and commands run inline.
+ */
+public final class WorkerProxy
+{
+    public static final int CAPACITY = 1024;
+    public static final int DRAIN_LIMIT = 16;
+    public static final long TIMEOUT_MILLIS = 2000;
+
+    private final MpscArrayQueue<Runnable> queue = new MpscArrayQueue<>(CAPACITY);
+    private final Dataplane dataplane;
+    private volatile boolean workerStarted;
+
+    /** One neighbor entry as the API lists it. */
+    public record Neighbor(int port, int ip, long mac, boolean isStatic)
+    {
+    }
+
+    public WorkerProxy(final Dataplane dataplane)
+    {
+        this.dataplane = dataplane;
+    }
+
+    /** From now on commands go through the queue. */
+    public void workerStarted()
+    {
+        workerStarted = true;
+    }
+
+    /** Worker side: run at most {@link #DRAIN_LIMIT} queued commands. */
+    public int drain()
+    {
+        return queue.drain(Runnable::run, DRAIN_LIMIT);
+    }
+
+    public void addStaticNeighbor(final int port, final int ip, final long mac)
+    {
+        call(dp ->
+        {
+            dp.neighbors().addStatic(port, ip, mac);
+            dp.resolver().forget(port, ip);
+            return null;
+        });
+    }
+
+    /** @return false when there was no such entry. */
+    public boolean removeNeighbor(final int port, final int ip)
+    {
+        return call(dp ->
+        {
+            dp.resolver().forget(port, ip);
+            return dp.neighbors().remove(port, ip);
+        });
+    }
+
+    public List<Neighbor> neighbors()
+    {
+        return call(dp ->
+        {
+            final NeighborTable table = dp.neighbors();
+            final List<Neighbor> list = new ArrayList<>(table.size());
+            table.forEach((port, ip, mac, isStatic) -> list.add(new Neighbor(port, ip, mac, isStatic)));
+            return list;
+        });
+    }
+
+    /** Clear the trace buffer and mark the next {@code packets} packets (to or from {@code address}, if not null). */
+    public void startTrace(final int packets, final Integer address)
+    {
+        call(dp ->
+        {
+            dp.tracer().clear();
+            if (address == null)
+            {
+                dp.tracer().traceFirst(packets);
+            }
+            else
+            {
+                dp.tracer().traceAddress(address, packets);
+            }
+            return null;
+        });
+    }
+
+    /** A copy of the trace records; format it with {@link Dataplane#formatTrace(TraceRecords)} on this thread. */
+    public TraceRecords traceRecords()
+    {
+        return call(Dataplane::traceRecords);
+    }
+
+    /**
+     * Run {@code command} on the worker and wait for its result.
+     *
+     * @throws IllegalStateException when the queue is full or the worker does not answer in time.
+     */
+    private <T> T call(final Function<Dataplane, T> command)
+    {
+        if (!workerStarted)
+        {
+            return command.apply(dataplane);
+        }
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        final Runnable task = () ->
+        {
+            try
+            {
+                result.complete(command.apply(dataplane));
+            }
+            catch (final RuntimeException ex)
+            {
+                result.completeExceptionally(ex);
+            }
+        };
+        if (!queue.offer(task))
+        {
+            throw new IllegalStateException("worker command queue full");
+        }
+        try
+        {
+            return result.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the worker", ex);
+        }
+        catch (final ExecutionException ex)
+        {
+            throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new IllegalStateException("worker did not answer within " + TIMEOUT_MILLIS + " ms", ex);
+        }
+    }
+}
