@@ -3,26 +3,37 @@ package io.edgeplane.control.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.Json;
-import com.sun.net.httpserver.HttpServer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The HTTP/JSON control API on the JDK's built-in server (no hand-written HTTP parsing), versioned under /v1:
+ * The HTTP/JSON control API on Jetty (no hand-written HTTP parsing), versioned under /v1:
  * <pre>
  * GET    /v1/routes[?interface=Port3]          POST /v1/routes {interface, prefix, nextHop, metric}
  * DELETE /v1/routes?interface=Port3&amp;prefix=192.168.20.0/24
@@ -36,85 +47,292 @@ import java.util.concurrent.TimeUnit;
  * Resources ({@code /v1/<name>} with GET, POST, DELETE and {@code PUT /v1/<name>/<id>}) are served generically from
  * the {@link ControlService}'s registry of {@link ResourceHandler}s; GET takes exact-match filters on any field.
  * Errors are {@code {"error": "...", "field": "..."}} with a 4xx status; bodies over 64 KiB get 413. With a
- * token, every request needs {@code Authorization: Bearer <token>} (401 otherwise); binding anything but
- * loopback requires a token. Two threads serve requests from a bounded queue; beyond it the accepting thread
- * serves the request itself, which pushes back on a flood instead of dropping connections. Changes are
- * serialised by {@link ControlService} anyway; forwarding never waits for the API.
+ * token (at least {@value #MIN_TOKEN_LENGTH} characters), every request needs {@code Authorization: Bearer <token>}
+ * (401 otherwise); binding anything but loopback requires a token.
+ * <p>
+ * Hostile or broken clients cannot hold the API: Jetty reads requests without a thread per connection, bodies are
+ * read asynchronously, a connection silent for {@link Limits#idleTimeoutMillis} is closed, a request (headers and
+ * body) not complete {@link Limits#requestTimeoutMillis} after its first byte is cut off (slowloris, a body shorter
+ * than its Content-Length, a chunked body that never ends), and connections beyond {@link Limits#maxConnections}
+ * are closed as they are accepted instead of waiting. Changes are serialised by {@link ControlService}; forwarding
+ * never waits for the API.
  */
 public final class ApiServer implements AutoCloseable
 {
     public static final int MAX_BODY = 64 * 1024;
+    public static final int MIN_TOKEN_LENGTH = 16;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private final HttpServer server;
+    /** How long clients may take and how many may be connected at once. */
+    public record Limits(int maxConnections, long idleTimeoutMillis, long requestTimeoutMillis)
+    {
+        public static final Limits DEFAULT = new Limits(512, 10_000, 5_000);
+    }
+
+    private final Server server;
+    private final ServerConnector connector;
     private final ControlService control;
     private final StatusService status;
     private final byte[] token;
-    private final ThreadPoolExecutor executor;
+    private final Limits limits;
+    private final Map<Connection, long[]> open = new ConcurrentHashMap<>();
+    private final AtomicInteger refused = new AtomicInteger();
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r ->
+    {
+        final Thread thread = new Thread(r, "edgeplane-api-sweeper");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public ApiServer(final InetSocketAddress address, final String token, final ControlService control,
         final StatusService status) throws IOException
     {
+        this(address, token, control, status, Limits.DEFAULT);
+    }
+
+    public ApiServer(final InetSocketAddress address, final String token, final ControlService control,
+        final StatusService status, final Limits limits) throws IOException
+    {
+        checkToken(address, token);
+        this.control = control;
+        this.status = status;
+        this.limits = limits;
+        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+        final QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+        threads.setName("edgeplane-api");
+        threads.setDaemon(true);
+        server = new Server(threads);
+        final HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false);
+        http.setRequestHeaderSize(8192);
+        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(address.getAddress().getHostAddress());
+        connector.setPort(address.getPort());
+        connector.setIdleTimeout(limits.idleTimeoutMillis());
+        connector.addBean(new Connection.Listener()
+        {
+            @Override
+            public void onOpened(final Connection connection)
+            {
+                if (open.size() >= limits.maxConnections())
+                {
+                    refused.incrementAndGet();
+                    connection.getEndPoint().close();
+                    return;
+                }
+                open.put(connection, new long[] {0, 0, 0});
+            }
+
+            @Override
+            public void onClosed(final Connection connection)
+            {
+                open.remove(connection);
+            }
+        });
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(final Request request, final Response response, final Callback callback)
+            {
+                ApiServer.this.handle(request, response, callback);
+                return true;
+            }
+        });
+        try
+        {
+            server.start();
+        }
+        catch (final Exception ex)
+        {
+            stopQuietly();
+            throw new IOException(address.getAddress().getHostAddress() + ":" + address.getPort() + ": " +
+                (ex.getCause() != null ? ex.getCause().getMessage() : ex.getMessage()), ex);
+        }
+        final long period = Math.max(50, limits.requestTimeoutMillis() / 10);
+        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Refuse a start that would leave the API open: no token off loopback, or an empty or short token. */
+    public static void checkToken(final InetSocketAddress address, final String token)
+    {
+        if (token != null && token.length() < MIN_TOKEN_LENGTH)
+        {
+            throw new IllegalArgumentException("token: " + (token.isEmpty() ? "empty" : "shorter than " +
+                MIN_TOKEN_LENGTH + " characters") + "; an API token must have at least " + MIN_TOKEN_LENGTH +
+                " characters");
+        }
         if (token == null && !address.getAddress().isLoopbackAddress())
         {
             throw new IllegalArgumentException("binding " + address.getAddress().getHostAddress() +
-                " (not loopback) requires a token (--token or EDGEPLANE_TOKEN)");
+                " (not loopback) requires a token (--token-file, --token or EDGEPLANE_TOKEN)");
         }
-        this.control = control;
-        this.status = status;
-        this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
-        this.server = HttpServer.create(address, 64);
-        this.executor = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256),
-            r -> new Thread(r, "edgeplane-api"), new ThreadPoolExecutor.CallerRunsPolicy());
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
     }
 
     public int port()
     {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
+    }
+
+    /** Connections closed at accept because {@link Limits#maxConnections} were open. */
+    public int refusedConnections()
+    {
+        return refused.get();
     }
 
     @Override
     public void close()
     {
-        server.stop(0);
-        executor.shutdownNow();
+        sweeper.shutdownNow();
+        stopQuietly();
     }
 
-    private void handle(final HttpExchange exchange) throws IOException
+    private void stopQuietly()
     {
-        try (exchange)
+        try
         {
-            try
+            server.stop();
+        }
+        catch (final Exception ignored)
+        {
+            // Stopping a server that did not start, or whose connections already went.
+        }
+    }
+
+    /**
+     * Cut off requests that are not complete {@link Limits#requestTimeoutMillis} after their first byte. Per
+     * connection: {bytes in at the last look, responses out at the last look, when the pending request started}.
+     */
+    private void sweep()
+    {
+        final long now = System.nanoTime();
+        for (final Map.Entry<Connection, long[]> entry : open.entrySet())
+        {
+            final Connection connection = entry.getKey();
+            final long[] state = entry.getValue();
+            final long bytesIn = connection.getBytesIn();
+            final long messagesOut = connection.getMessagesOut();
+            if (messagesOut != state[1])
             {
-                authorize(exchange);
-                route(exchange);
+                state[1] = messagesOut;
+                state[2] = 0;
             }
-            catch (final ApiException ex)
+            if (bytesIn != state[0] && state[2] == 0)
             {
-                final ObjectNode error = MAPPER.createObjectNode().put("error", ex.getMessage());
-                if (ex.field() != null)
-                {
-                    error.put("field", ex.field());
-                }
-                send(exchange, ex.status(), error);
+                state[2] = now;
             }
-            catch (final IllegalStateException ex)
+            state[0] = bytesIn;
+            if (state[2] != 0 && now - state[2] > TimeUnit.MILLISECONDS.toNanos(limits.requestTimeoutMillis()))
             {
-                send(exchange, 503, MAPPER.createObjectNode().put("error", ex.getMessage()));
+                connection.getEndPoint().close();
             }
         }
     }
 
-    private void authorize(final HttpExchange exchange) throws ApiException
+    /** One request being served. */
+    private record Call(Request request, Response response, Callback callback, JsonNode body)
+    {
+        String method()
+        {
+            return request.getMethod();
+        }
+
+        String path()
+        {
+            return Request.getPathInContext(request);
+        }
+
+        Map<String, String> query()
+        {
+            return ApiServer.query(request.getHttpURI().getQuery());
+        }
+    }
+
+    private void handle(final Request request, final Response response, final Callback callback)
+    {
+        try
+        {
+            authorize(request);
+        }
+        catch (final ApiException ex)
+        {
+            error(new Call(request, response, callback, null), ex);
+            return;
+        }
+        final String method = request.getMethod();
+        if (!"POST".equals(method) && !"PUT".equals(method))
+        {
+            request.getContext().execute(() -> serve(new Call(request, response, callback, null)));
+            return;
+        }
+        final long length = request.getLength();
+        if (length > MAX_BODY)
+        {
+            error(new Call(request, response, callback, null),
+                new ApiException(413, null, "request body larger than " + MAX_BODY + " bytes"));
+            return;
+        }
+        // The body arrives asynchronously: no thread waits for a slow client.
+        Content.Source.asByteArrayAsync(request, MAX_BODY).whenComplete((bytes, failure) ->
+            request.getContext().execute(() ->
+            {
+                final Call call = new Call(request, response, callback, null);
+                if (failure != null)
+                {
+                    error(call, failure instanceof IllegalArgumentException ?
+                        new ApiException(413, null, "request body larger than " + MAX_BODY + " bytes") :
+                        ApiException.badRequest(null, "could not read the request body: " + failure.getMessage()));
+                    return;
+                }
+                try
+                {
+                    serve(new Call(request, response, callback, parse(bytes)));
+                }
+                catch (final ApiException ex)
+                {
+                    error(call, ex);
+                }
+            }));
+    }
+
+    private void serve(final Call call)
+    {
+        try
+        {
+            route(call);
+        }
+        catch (final ApiException ex)
+        {
+            error(call, ex);
+        }
+        catch (final IllegalStateException ex)
+        {
+            send(call, 503, MAPPER.createObjectNode().put("error", String.valueOf(ex.getMessage())));
+        }
+        catch (final RuntimeException ex)
+        {
+            send(call, 500, MAPPER.createObjectNode().put("error", "internal error: " + ex));
+        }
+    }
+
+    private void error(final Call call, final ApiException ex)
+    {
+        final ObjectNode error = MAPPER.createObjectNode().put("error", ex.getMessage());
+        if (ex.field() != null)
+        {
+            error.put("field", ex.field());
+        }
+        send(call, ex.status(), error);
+    }
+
+    private void authorize(final Request request) throws ApiException
     {
         if (token == null)
         {
             return;
         }
-        final String header = exchange.getRequestHeaders().getFirst("Authorization");
+        final String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         final byte[] given = header != null && header.startsWith("Bearer ") ?
             header.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(given, token))
@@ -123,44 +341,44 @@ public final class ApiServer implements AutoCloseable
         }
     }
 
-    private void route(final HttpExchange exchange) throws IOException, ApiException
+    private void route(final Call call) throws ApiException
     {
-        final String method = exchange.getRequestMethod();
-        final String path = exchange.getRequestURI().getPath();
-        final Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+        final String method = call.method();
+        final String path = call.path();
+        final Map<String, String> query = call.query();
         switch (path)
         {
             case "/v1/counters" ->
             {
                 requireMethod(method, "GET", path);
-                send(exchange, 200, status.counters());
+                send(call, 200, status.counters());
             }
             case "/metrics" ->
             {
                 requireMethod(method, "GET", path);
-                sendText(exchange, 200, "text/plain; version=0.0.4", status.prometheus());
+                sendText(call, 200, "text/plain; version=0.0.4", status.prometheus());
             }
             case "/v1/trace" ->
             {
                 switch (method)
                 {
-                    case "GET" -> sendText(exchange, 200, "text/plain; charset=utf-8", status.trace());
-                    case "POST" -> send(exchange, 200, status.startTrace(body(exchange)));
+                    case "GET" -> sendText(call, 200, "text/plain; charset=utf-8", status.trace());
+                    case "POST" -> send(call, 200, status.startTrace(call.body()));
                     default -> throw notAllowed(method, path);
                 }
             }
             case "/v1/config" ->
             {
                 requireMethod(method, "GET", path);
-                send(exchange, 200, control.runningConfig());
+                send(call, 200, control.runningConfig());
             }
-            default -> resource(exchange, method, path, query);
+            default -> resource(call, method, path, query);
         }
     }
 
     /** {@code /v1/<resource>}: GET (filters), POST (add or replace), DELETE (key); {@code PUT /v1/<resource>/<name>}. */
-    private void resource(final HttpExchange exchange, final String method, final String path,
-        final Map<String, String> query) throws IOException, ApiException
+    private void resource(final Call call, final String method, final String path,
+        final Map<String, String> query) throws ApiException
     {
         final String rest = path.startsWith("/v1/") ? path.substring(4) : "";
         final int slash = rest.indexOf('/');
@@ -172,24 +390,24 @@ public final class ApiServer implements AutoCloseable
         if (slash >= 0)
         {
             requireMethod(method, "PUT", path);
-            final JsonNode body = body(exchange);
-            if (!body.isObject())
+            final JsonNode body = call.body();
+            if (body == null || !body.isObject())
             {
                 throw ApiException.badRequest(null, "request body must be a JSON object");
             }
             ((ObjectNode)body).put("name", rest.substring(slash + 1));
-            send(exchange, 200, MAPPER.valueToTree(control.add(name, body).answer()));
+            send(call, 200, MAPPER.valueToTree(control.add(name, body).answer()));
             return;
         }
         switch (method)
         {
-            case "GET" -> send(exchange, 200, control.list(name, query));
+            case "GET" -> send(call, 200, control.list(name, query));
             case "POST" ->
             {
-                final ResourceHandler.Change change = control.add(name, body(exchange));
-                send(exchange, change.replaced() ? 200 : 201, MAPPER.valueToTree(change.answer()));
+                final ResourceHandler.Change change = control.add(name, call.body());
+                send(call, change.replaced() ? 200 : 201, MAPPER.valueToTree(change.answer()));
             }
-            case "DELETE" -> send(exchange, 200, MAPPER.valueToTree(control.remove(name, query)));
+            case "DELETE" -> send(call, 200, MAPPER.valueToTree(control.remove(name, query)));
             default -> throw notAllowed(method, path);
         }
     }
@@ -208,10 +426,8 @@ public final class ApiServer implements AutoCloseable
         return new ApiException(405, null, method + " not allowed on " + path);
     }
 
-    private static JsonNode body(final HttpExchange exchange) throws IOException, ApiException
+    private static JsonNode parse(final byte[] data) throws ApiException
     {
-        final InputStream in = exchange.getRequestBody();
-        final byte[] data = in.readNBytes(MAX_BODY + 1);
         if (data.length > MAX_BODY)
         {
             throw new ApiException(413, null, "request body larger than " + MAX_BODY + " bytes");
@@ -248,24 +464,24 @@ public final class ApiServer implements AutoCloseable
         return out;
     }
 
-    private static void send(final HttpExchange exchange, final int status, final JsonNode body) throws IOException
+    private static void send(final Call call, final int status, final JsonNode body)
     {
-        sendText(exchange, status, "application/json", MAPPER.writerWithDefaultPrettyPrinter()
-            .writeValueAsString(body) + "\n");
+        try
+        {
+            sendText(call, status, "application/json", MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(body) + "\n");
+        }
+        catch (final IOException ex)
+        {
+            sendText(call, 500, "text/plain", "could not encode the answer\n");
+        }
     }
 
-    private static void sendText(final HttpExchange exchange, final int status, final String type,
-        final String body) throws IOException
+    private static void sendText(final Call call, final int status, final String type, final String body)
     {
-        final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", type);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        if (bytes.length > 0)
-        {
-            try (OutputStream out = exchange.getResponseBody())
-            {
-                out.write(bytes);
-            }
-        }
+        final Response response = call.response();
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), call.callback());
     }
 }

@@ -9,7 +9,10 @@ import picocli.CommandLine.Option;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -26,8 +29,12 @@ public final class GatewayCommand implements Callable<Integer>
     @Option(names = "--api", defaultValue = "127.0.0.1:9180", description = "API address (default 127.0.0.1:9180)")
     String api;
 
-    @Option(names = "--token", description = "API token (or EDGEPLANE_TOKEN); required off loopback")
+    @Option(names = "--token", description = "API token (or EDGEPLANE_TOKEN), at least 16 characters; required " +
+        "off loopback. Prefer --token-file: a token on the command line shows in ps")
     String token;
+
+    @Option(names = "--token-file", description = "file holding the API token (its first line)")
+    Path tokenFile;
 
     @Option(names = "--routes", description = "route file added to the config's routes (initial state only: " +
         "a persisted state wins)")
@@ -42,7 +49,7 @@ public final class GatewayCommand implements Callable<Integer>
     public Integer call() throws InterruptedException
     {
         final DataplaneConfig dataplaneConfig = ReplayCommand.loadConfig(config, routes);
-        final String apiToken = token != null ? token : System.getenv("EDGEPLANE_TOKEN");
+        final String apiToken = token(token, tokenFile, System.getenv("EDGEPLANE_TOKEN"));
         final Gateway.Io mode = switch (io)
         {
             case "afpacket" -> Gateway.Io.AFPACKET;
@@ -74,6 +81,28 @@ public final class GatewayCommand implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** The token from --token, --token-file or the environment (in that order; two at once is an error). */
+    static String token(final String option, final Path file, final String environment)
+    {
+        if (option != null && file != null)
+        {
+            throw new Main.UserError("--token and --token-file: give one");
+        }
+        if (file == null)
+        {
+            return option != null ? option : environment;
+        }
+        try
+        {
+            final List<String> lines = Files.readAllLines(file);
+            return lines.isEmpty() ? "" : lines.get(0).strip();
+        }
+        catch (final IOException ex)
+        {
+            throw new Main.UserError("--token-file: cannot read " + file + " (" + ex.getMessage() + ")");
+        }
     }
 
     static InetSocketAddress address(final String text)

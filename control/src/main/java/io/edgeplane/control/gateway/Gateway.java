@@ -59,6 +59,14 @@ public final class Gateway implements AutoCloseable
     public Gateway(final DataplaneConfig config, final Path stateDirectory, final InetSocketAddress apiAddress,
         final String token, final Io io) throws GatewayException
     {
+        try
+        {
+            ApiServer.checkToken(apiAddress, token);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GatewayException("--" + ex.getMessage());
+        }
         this.stateDirectory = stateDirectory;
         final PortTable ports = new PortTable(config.ports());
         final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
@@ -138,9 +146,6 @@ public final class Gateway implements AutoCloseable
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());
-            commands.workerStarted();
-            AgentRunner.startOnThread(runner);
-            api = new ApiServer(apiAddress, token, control, status);
         }
         catch (final IOException | ConfigException ex)
         {
@@ -148,11 +153,30 @@ public final class Gateway implements AutoCloseable
             closePorts();
             throw new GatewayException("state " + stateDirectory + ": " + ex.getMessage());
         }
-        catch (final IllegalArgumentException ex)
+        commands.workerStarted();
+        AgentRunner.startOnThread(runner);
+        try
         {
-            runner.close();
-            closePorts();
+            api = new ApiServer(apiAddress, token, control, status);
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly();
             throw new GatewayException("--api: " + ex.getMessage());
+        }
+    }
+
+    private void closeQuietly()
+    {
+        runner.close();
+        closePorts();
+        try
+        {
+            store.close();
+        }
+        catch (final IOException ignored)
+        {
+            // Nothing was changed through this store yet.
         }
     }
 
@@ -198,8 +222,9 @@ public final class Gateway implements AutoCloseable
         {
             store.compact(control.runningConfig());
             store.close();
-            new ObjectMapper().writerWithDefaultPrettyPrinter()
-                .writeValue(stateDirectory.resolve("counters.json").toFile(), status.counters());
+            final Path counters = stateDirectory.resolve("counters.json");
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(counters.toFile(), status.counters());
+            StateStore.restrict(counters, StateStore.FILE_MODE);
         }
         catch (final IOException ex)
         {

@@ -12,8 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
@@ -34,6 +37,8 @@ import java.util.zip.CRC32C;
 public final class StateStore implements AutoCloseable
 {
     public static final int COMPACT_AFTER = 1000;
+    public static final Set<PosixFilePermission> DIRECTORY_MODE = PosixFilePermissions.fromString("rwx------");
+    public static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
     private static final int MAX_RECORD = 1 << 20;
 
     private final Path directory;
@@ -55,6 +60,30 @@ public final class StateStore implements AutoCloseable
         this.snapshotPath = directory.resolve("state.json");
         this.journalPath = directory.resolve("journal.log");
         Files.createDirectories(directory);
+        restrict(directory, DIRECTORY_MODE);
+        for (final Path file : new Path[] {snapshotPath, journalPath})
+        {
+            if (Files.exists(file))
+            {
+                restrict(file, FILE_MODE);
+            }
+        }
+    }
+
+    /**
+     * The state records the box's routes and neighbors: only its owner may read it. Sets {@code mode} where the
+     * file system has POSIX permissions.
+     */
+    public static void restrict(final Path path, final Set<PosixFilePermission> mode) throws IOException
+    {
+        try
+        {
+            Files.setPosixFilePermissions(path, mode);
+        }
+        catch (final UnsupportedOperationException ignored)
+        {
+            // Not a POSIX file system: nothing to restrict.
+        }
     }
 
     /** Read what is persisted; call once, before {@link #open}. */
@@ -106,6 +135,7 @@ public final class StateStore implements AutoCloseable
     {
         writeSnapshot(state);
         journal = FileChannel.open(journalPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        restrict(journalPath, FILE_MODE);
         journal.truncate(0);
         journal.force(true);
     }
@@ -149,6 +179,7 @@ public final class StateStore implements AutoCloseable
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING))
         {
+            restrict(temp, FILE_MODE);
             final ByteBuffer data = ByteBuffer.wrap(mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
             while (data.hasRemaining())
             {

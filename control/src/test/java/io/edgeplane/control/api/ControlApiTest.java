@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -221,10 +222,74 @@ class ControlApiTest
     void shouldRequireTheTokenWhenOneIsSet() throws Exception
     {
         gateway.close();
-        gateway = start("--token", "s3cret");
+        final Path tokenFile = tmp.resolve("token");
+        final String token = "4f1c0a9e7b2d4c58a1e6";
+        Files.writeString(tokenFile, token + "\n");
+        gateway = start("--token-file", tokenFile.toString());
         assertEquals(401, gateway.request("GET", "/v1/routes", null).status());
         assertEquals(401, gateway.request("GET", "/v1/routes", null, "wrong").status());
-        assertEquals(200, gateway.request("GET", "/v1/routes", null, "s3cret").status());
+        assertEquals(401, gateway.request("GET", "/v1/routes", null, "").status());
+        assertEquals(200, gateway.request("GET", "/v1/routes", null, token).status());
+    }
+
+    /** Run a gateway that must not start: its one line of output and its exit code. */
+    private String failedStart(final Map<String, String> environment, final String... args) throws Exception
+    {
+        final List<String> command = new ArrayList<>(GatewayProcess.javaCommand());
+        command.add("gateway");
+        command.addAll(List.of(args));
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove("EDGEPLANE_TOKEN");
+        builder.environment().putAll(environment);
+        final Process process = builder.start();
+        assertTrue(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "gateway exits");
+        final String output = new String(process.getInputStream().readAllBytes()).strip();
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        return output;
+    }
+
+    @Test
+    void shouldRefuseToStartWithAnEmptyOrShortTokenOrABusyPort() throws Exception
+    {
+        final String[] base = {"--config", config.toString(), "--state", tmp.resolve("s3").toString(), "--io",
+            "none"};
+        final List<String> open = new ArrayList<>(List.of(base));
+        open.addAll(List.of("--api", "0.0.0.0:0"));
+        assertEquals("edgeplane: error: --token: empty; an API token must have at least 16 characters",
+            failedStart(Map.of(), concat(open, "--token", "")));
+        assertEquals("edgeplane: error: --token: empty; an API token must have at least 16 characters",
+            failedStart(Map.of("EDGEPLANE_TOKEN", ""), open.toArray(String[]::new)));
+        assertTrue(failedStart(Map.of(), concat(open, "--token", "short")).contains("shorter than 16"));
+        assertTrue(failedStart(Map.of(), open.toArray(String[]::new)).contains("requires a token"));
+        final String busyPort = gateway.base().substring(gateway.base().lastIndexOf(':') + 1);
+        final String busy = failedStart(Map.of(), concat(List.of(base), "--api", "127.0.0.1:" + busyPort));
+        assertTrue(busy.startsWith("edgeplane: error: --api: 127.0.0.1:" + busyPort), busy);
+    }
+
+    private static String[] concat(final List<String> first, final String... more)
+    {
+        final List<String> all = new ArrayList<>(first);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
+    void shouldKeepTheStateDirectoryToItsOwner() throws Exception
+    {
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "10.9.0.0/16", "10.3.0.9", 5))
+            .status());
+        final Path state = tmp.resolve("state");
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(state)));
+        try (var files = Files.list(state))
+        {
+            for (final Path file : files.toList())
+            {
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(file)), file.toString());
+            }
+        }
     }
 
     @Test
