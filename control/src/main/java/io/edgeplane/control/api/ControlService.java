@@ -27,6 +27,7 @@ public final class ControlService
     private final StateStore store;
     private final int flowHashSeed;
     private boolean replaying;
+    private long compactionFailures;
 
     /**
      * @param store        where changes are persisted, or null for none.
@@ -45,6 +46,12 @@ public final class ControlService
         }
         this.store = store;
         this.flowHashSeed = flowHashSeed;
+    }
+
+    /** Compactions that failed (the changes stayed in the journal). */
+    public synchronized long compactionFailures()
+    {
+        return compactionFailures;
     }
 
     /** True when a resource of that name is registered. */
@@ -148,17 +155,29 @@ public final class ControlService
         }
         final ObjectNode entry = Json.STRICT.createObjectNode().put("op", op);
         entry.setAll((ObjectNode)record);
+        final boolean compact;
         try
         {
-            if (store.append(entry))
-            {
-                store.compact(runningConfig());
-            }
+            compact = store.append(entry);
         }
         catch (final IOException ex)
         {
             undo.run();
             throw new ApiException(500, null, "could not persist the change (" + ex.getMessage() + "); not applied");
+        }
+        // The change is durable in the journal from here on: it is acknowledged whatever compaction does.
+        if (compact)
+        {
+            try
+            {
+                store.compact(runningConfig());
+            }
+            catch (final IOException ex)
+            {
+                compactionFailures++;
+                System.err.println("edgeplane: warning: could not compact the state (" + ex.getMessage() +
+                    "); the journal keeps every change and compaction is tried again");
+            }
         }
     }
 

@@ -33,6 +33,10 @@ public final class GatewayCommand implements Callable<Integer>
         "off loopback. Prefer --token-file: a token on the command line shows in ps")
     String token;
 
+    @Option(names = "--salvage-journal", description = "when the state journal is damaged (not just a torn last " +
+        "append), move it aside and start from its good records instead of refusing to start")
+    boolean salvageJournal;
+
     @Option(names = "--token-file", description = "file holding the API token (its first line)")
     Path tokenFile;
 
@@ -60,7 +64,7 @@ public final class GatewayCommand implements Callable<Integer>
         final Gateway gateway;
         try
         {
-            gateway = new Gateway(dataplaneConfig, state, address(api), apiToken, mode);
+            gateway = new Gateway(dataplaneConfig, state, address(api), apiToken, mode, salvageJournal);
         }
         catch (final GatewayException ex)
         {

@@ -59,6 +59,15 @@ public final class Gateway implements AutoCloseable
     public Gateway(final DataplaneConfig config, final Path stateDirectory, final InetSocketAddress apiAddress,
         final String token, final Io io) throws GatewayException
     {
+        this(config, stateDirectory, apiAddress, token, io, false);
+    }
+
+    /**
+     * @param salvageJournal start from the good records of a damaged journal (moved aside) instead of refusing.
+     */
+    public Gateway(final DataplaneConfig config, final Path stateDirectory, final InetSocketAddress apiAddress,
+        final String token, final Io io, final boolean salvageJournal) throws GatewayException
+    {
         try
         {
             ApiServer.checkToken(apiAddress, token);
@@ -142,7 +151,7 @@ public final class Gateway implements AutoCloseable
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors())), store, config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());
-            final StateStore.Recovered recovered = store.recover();
+            final StateStore.Recovered recovered = store.recover(salvageJournal);
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.
             control.restore(recovered.snapshot(), recovered.ops());
             store.open(control.runningConfig());

@@ -45,7 +45,12 @@ public final class StateStore implements AutoCloseable
     private final Path snapshotPath;
     private final Path journalPath;
     private final ObjectMapper mapper = new ObjectMapper();
+    private static final String TEMP_NAME = "state.json.tmp";
+
+    private final int compactAfter;
     private FileChannel journal;
+    private long journalEnd;
+    private boolean needsRepair;
     private long sequence;
     private int journalRecords;
 
@@ -56,6 +61,13 @@ public final class StateStore implements AutoCloseable
 
     public StateStore(final Path directory) throws IOException
     {
+        this(directory, COMPACT_AFTER);
+    }
+
+    /** @param compactAfter journal records after which the state is rewritten as a snapshot. */
+    public StateStore(final Path directory, final int compactAfter) throws IOException
+    {
+        this.compactAfter = compactAfter;
         this.directory = directory;
         this.snapshotPath = directory.resolve("state.json");
         this.journalPath = directory.resolve("journal.log");
@@ -86,14 +98,46 @@ public final class StateStore implements AutoCloseable
         }
     }
 
-    /** Read what is persisted; call once, before {@link #open}. */
-    public Recovered recover() throws IOException
+    /** Persisted state that cannot be trusted: recovery stops with this message rather than guess. */
+    public static final class CorruptStateException extends IOException
     {
+        private static final long serialVersionUID = 1L;
+
+        CorruptStateException(final String message)
+        {
+            super(message);
+        }
+    }
+
+    /**
+     * Read what is persisted; call once, before {@link #open}. A torn record at the very end of the journal (an
+     * append a crash or a full disk cut short: it was never acknowledged) is ignored. Damage anywhere else (a bad
+     * checksum or length followed by more records, an unreadable snapshot) is a {@link CorruptStateException}: the
+     * records after it were acknowledged, so the gateway must not start without them silently. With
+     * {@code salvage}, the journal is moved aside ({@code journal.log.damaged-<time>}) and the good prefix is used.
+     * A leftover {@code state.json.tmp} (a compaction that failed) is removed.
+     */
+    public Recovered recover(final boolean salvage) throws IOException
+    {
+        Files.deleteIfExists(directory.resolve(TEMP_NAME));
         JsonNode snapshot = null;
         long snapshotSequence = 0;
         if (Files.exists(snapshotPath))
         {
-            snapshot = mapper.readTree(Files.readAllBytes(snapshotPath));
+            try
+            {
+                snapshot = mapper.readTree(Files.readAllBytes(snapshotPath));
+            }
+            catch (final IOException ex)
+            {
+                throw new CorruptStateException(snapshotPath + " is not valid JSON (" + ex.getMessage()
+                    .lines().findFirst().orElse("") + ")");
+            }
+            if (snapshot == null || !snapshot.isObject())
+            {
+                throw new CorruptStateException(snapshotPath + " is " + (snapshot == null ? "empty" :
+                    "not a JSON object") + "; restore it from a backup or remove it to start from the config file");
+            }
             snapshotSequence = snapshot.path("sequence").asLong(0);
         }
         final List<JsonNode> ops = new ArrayList<>();
@@ -101,23 +145,53 @@ public final class StateStore implements AutoCloseable
         if (Files.exists(journalPath))
         {
             final ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(journalPath));
-            while (data.remaining() >= 8)
+            String damage = null;
+            int recordNumber = 0;
+            while (data.remaining() > 0 && damage == null)
             {
+                final int start = data.position();
+                recordNumber++;
+                if (data.remaining() < 8)
+                {
+                    break; // a header cut short at the end: a torn append
+                }
                 final int length = data.getInt();
                 final int crc = data.getInt();
                 if (length <= 0 || length > MAX_RECORD || length > data.remaining())
                 {
+                    // A record cut short at the end, or zeros past the end, are a torn append; a length that
+                    // claims too much with good records after it is damage.
+                    final boolean torn = allZero(data, start) ||
+                        length > data.remaining() && length <= MAX_RECORD && !validRecordAfter(data, start + 1);
+                    damage = torn ? null : "record " + recordNumber + " at byte " + start + " has an impossible " +
+                        "length " + length;
                     break;
                 }
                 final byte[] record = new byte[length];
                 data.get(record);
                 final CRC32C check = new CRC32C();
                 check.update(record);
-                if ((int)check.getValue() != crc)
+                JsonNode op = null;
+                if ((int)check.getValue() == crc)
                 {
+                    try
+                    {
+                        op = mapper.readTree(record);
+                    }
+                    catch (final IOException ex)
+                    {
+                        op = null;
+                    }
+                }
+                if (op == null || !op.isObject())
+                {
+                    // A whole record that fails its checksum was written and acknowledged, then damaged: an
+                    // append cut short is shorter than its length says (above), never a full record.
+                    damage = "record " + recordNumber + " at byte " + start + " fails its checksum" +
+                        (data.remaining() == 0 ? " (the last record)" : " and " + data.remaining() +
+                        " bytes of records follow it");
                     break;
                 }
-                final JsonNode op = mapper.readTree(record);
                 final long seq = op.path("seq").asLong(0);
                 if (seq > last)
                 {
@@ -125,9 +199,60 @@ public final class StateStore implements AutoCloseable
                     last = seq;
                 }
             }
+            if (damage != null)
+            {
+                if (!salvage)
+                {
+                    throw new CorruptStateException(journalPath + ": " + damage + "; the changes after it were " +
+                        "acknowledged. Start with --salvage-journal to move the journal aside and start from the " +
+                        ops.size() + " good records before it");
+                }
+                final Path aside = directory.resolve("journal.log.damaged-" + System.currentTimeMillis());
+                Files.move(journalPath, aside);
+                System.err.println("edgeplane: warning: " + journalPath + ": " + damage + "; moved to " + aside +
+                    ", starting from the " + ops.size() + " good records before it");
+            }
         }
         sequence = last;
         return new Recovered(snapshot, ops, last);
+    }
+
+    /** Read what is persisted, refusing damaged state ({@link #recover(boolean)} without salvage). */
+    public Recovered recover() throws IOException
+    {
+        return recover(false);
+    }
+
+    /** True when a whole record with a good checksum starts anywhere at or after {@code from}. */
+    private static boolean validRecordAfter(final ByteBuffer data, final int from)
+    {
+        final CRC32C check = new CRC32C();
+        for (int p = from; p + 8 < data.limit(); p++)
+        {
+            final int length = data.getInt(p);
+            if (length > 0 && length <= MAX_RECORD && p + 8L + length <= data.limit())
+            {
+                check.reset();
+                check.update(data.array(), p + 8, length);
+                if ((int)check.getValue() == data.getInt(p + 4))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean allZero(final ByteBuffer data, final int from)
+    {
+        for (int i = from; i < data.limit(); i++)
+        {
+            if (data.get(i) != 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Start journaling after recovery: the state given becomes the snapshot and the journal starts empty. */
@@ -138,44 +263,82 @@ public final class StateStore implements AutoCloseable
         restrict(journalPath, FILE_MODE);
         journal.truncate(0);
         journal.force(true);
+        journalEnd = 0;
     }
 
     /**
-     * Append one op durably. On return the op is on disk.
+     * Append one op durably. On return the op is on disk. When the append fails (a full disk, an I/O error) the
+     * journal is cut back to its last good record before this returns, so a later append never lands behind a torn
+     * one; if even that fails, the store refuses appends until a later one manages to repair it first.
      *
      * @return true when the caller should {@link #compact} (the journal is long).
      */
     public boolean append(final ObjectNode op) throws IOException
     {
+        repairIfNeeded();
         op.put("seq", sequence + 1);
         final byte[] record = mapper.writeValueAsBytes(op);
         final CRC32C crc = new CRC32C();
         crc.update(record);
         final ByteBuffer buffer = ByteBuffer.allocate(8 + record.length);
         buffer.putInt(record.length).putInt((int)crc.getValue()).put(record).flip();
-        while (buffer.hasRemaining())
+        try
         {
-            journal.write(buffer);
+            long at = journalEnd;
+            while (buffer.hasRemaining())
+            {
+                at += journal.write(buffer, at);
+            }
+            journal.force(false);
         }
-        journal.force(false);
+        catch (final IOException ex)
+        {
+            needsRepair = true;
+            repairIfNeeded();
+            throw ex;
+        }
+        journalEnd += 8 + record.length;
         sequence++;
         journalRecords++;
-        return journalRecords >= COMPACT_AFTER;
+        return journalRecords >= compactAfter;
     }
 
-    /** Rewrite the whole state as a snapshot and restart the journal. */
+    private void repairIfNeeded() throws IOException
+    {
+        if (!needsRepair)
+        {
+            return;
+        }
+        try
+        {
+            journal.truncate(journalEnd);
+            journal.force(true);
+            needsRepair = false;
+        }
+        catch (final IOException ex)
+        {
+            throw new IOException("the journal could not be cut back to its last good record (" + ex.getMessage() +
+                "); changes are refused until it can", ex);
+        }
+    }
+
+    /**
+     * Rewrite the whole state as a snapshot and restart the journal. A failure here loses nothing: every change is
+     * in the journal already, the temp file is removed, and the next compaction tries again.
+     */
     public void compact(final ObjectNode state) throws IOException
     {
         writeSnapshot(state);
         journal.truncate(0);
         journal.force(true);
+        journalEnd = 0;
         journalRecords = 0;
     }
 
     private void writeSnapshot(final ObjectNode state) throws IOException
     {
         state.put("sequence", sequence);
-        final Path temp = directory.resolve("state.json.tmp");
+        final Path temp = directory.resolve(TEMP_NAME);
         try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING))
         {
@@ -187,12 +350,18 @@ public final class StateStore implements AutoCloseable
             }
             out.force(true);
         }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(temp);
+            throw ex;
+        }
         try
         {
             Files.move(temp, snapshotPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final AtomicMoveNotSupportedException ex)
         {
+            Files.deleteIfExists(temp);
             throw new IOException(directory + " does not support atomic rename", ex);
         }
         syncDirectory();

@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ResourceRegistryTest
 {
     /** The toy record: {@code {"name", "value"}}. */
-    record Tag(String name, String value)
+    public record Tag(String name, String value)
     {
         @JsonCreator
         static Tag fromJson(@JsonProperty("name") final String name, @JsonProperty("value") final String value)
@@ -70,7 +70,7 @@ class ResourceRegistryTest
         }
     }
 
-    static final class TagResource implements ResourceHandler<Tag, TagKey>
+    public static final class TagResource implements ResourceHandler<Tag, TagKey>
     {
         final Map<String, Tag> tags = new LinkedHashMap<>();
 
