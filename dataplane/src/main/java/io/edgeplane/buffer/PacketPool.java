@@ -34,6 +34,8 @@ public final class PacketPool
     public static final int NO_PACKET = -1;
     /** The gateway itself originated this packet (ICMP, ARP): no TTL decrement, no forwarding checks. */
     public static final int FLAG_LOCAL_ORIGIN = 1;
+    /** The frame was sent to the Ethernet broadcast address (not to the port's MAC): never forwarded. */
+    public static final int FLAG_L2_BROADCAST = 2;
 
     // The int fields of a packet's metadata row. Add a field by adding an index below INT_FIELDS.
     public static final int FRAME_OFFSET = 0;

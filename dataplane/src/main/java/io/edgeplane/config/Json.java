@@ -108,6 +108,12 @@ public final class Json
                     .collect(Collectors.joining(", ")) + ")";
             return new ConfigException(unknown.getPropertyName(), path + ": unknown field" + allowed);
         }
+        if (ex.getOriginalMessage() != null && ex.getOriginalMessage().startsWith("Trailing token"))
+        {
+            return new ConfigException(null, "not valid JSON: content after the JSON value" + (ex.getLocation() ==
+                null ? "" : " (line " + ex.getLocation().getLineNr() + ", column " + ex.getLocation().getColumnNr() +
+                ")"));
+        }
         if (path.isEmpty() && ex instanceof MismatchedInputException)
         {
             return new ConfigException(null, "must be a JSON object");

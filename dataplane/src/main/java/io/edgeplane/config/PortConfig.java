@@ -13,15 +13,19 @@ import java.util.Map;
 /**
  * One port of the box: {@code Port1}..{@code PortN}, its kind, MAC, primary IPv4 address and prefix (which gives
  * the connected route), further local addresses (/32 each: they answer ARP and ping like the primary), MTU, an
- * optional 802.1Q VLAN id (0 = untagged), the Linux device for live mode and the administrative state. JSON:
+ * optional 802.1Q VLAN id (0 = untagged), the Linux device for live mode, the administrative state and the
+ * reverse-path filter (RFC 3704: {@code off}, {@code loose}, {@code strict}). JSON:
  * <pre>
  * { "name": "Port1", "type": "ethernet", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24",
- *   "addresses": ["10.1.0.5"], "mtu": 1500, "vlan": 0, "device": "veth-p1", "adminUp": true }
+ *   "addresses": ["10.1.0.5"], "mtu": 1500, "vlan": 0, "device": "veth-p1", "adminUp": true,
+ *   "rpFilter": "strict" }
  * </pre>
  */
 public record PortConfig(String name, long mac, int address, int prefixLength, int mtu, int vlan, String device,
-    boolean adminUp, List<Integer> addresses)
+    boolean adminUp, List<Integer> addresses, String rpFilter)
 {
+    public static final List<String> RP_FILTERS = List.of("off", "loose", "strict");
+
     public static final int MIN_MTU = 68;
     public static final int MAX_MTU = 9216;
 
@@ -33,7 +37,7 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
     public PortConfig(final String name, final long mac, final int address, final int prefixLength, final int mtu,
         final int vlan, final String device, final boolean adminUp)
     {
-        this(name, mac, address, prefixLength, mtu, vlan, device, adminUp, List.of());
+        this(name, mac, address, prefixLength, mtu, vlan, device, adminUp, List.of(), "off");
     }
 
     @JsonCreator
@@ -41,7 +45,8 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
         @JsonProperty("type") final String type, @JsonProperty("mac") final String mac,
         @JsonProperty("ipv4") final String ipv4, @JsonProperty("addresses") final List<String> addresses,
         @JsonProperty("mtu") final Integer mtu, @JsonProperty("vlan") final Integer vlan,
-        @JsonProperty("device") final String device, @JsonProperty("adminUp") final Boolean adminUp)
+        @JsonProperty("device") final String device, @JsonProperty("adminUp") final Boolean adminUp,
+        @JsonProperty("rpFilter") final String rpFilter)
     {
         Json.required(name, "name");
         if (!name.matches("[A-Za-z][A-Za-z0-9_.-]{0,31}"))
@@ -88,8 +93,13 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
         {
             throw new IllegalArgumentException("device: must not be empty");
         }
+        final String filter = rpFilter == null ? "off" : rpFilter;
+        if (!RP_FILTERS.contains(filter))
+        {
+            throw new IllegalArgumentException("rpFilter: " + filter + " is not one of off, loose, strict");
+        }
         return new PortConfig(name, macValue, p[0], p[1], Fields.range(mtu, 1500, MIN_MTU, MAX_MTU, "mtu"), vlanId,
-            device, adminUp == null || adminUp, extra);
+            device, adminUp == null || adminUp, extra, filter);
     }
 
     @JsonValue
@@ -114,12 +124,16 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
             json.put("device", device);
         }
         json.put("adminUp", adminUp);
+        if (!"off".equals(rpFilter))
+        {
+            json.put("rpFilter", rpFilter);
+        }
         return json;
     }
 
     /** The same port with another administrative state. */
     public PortConfig withAdminUp(final boolean up)
     {
-        return new PortConfig(name, mac, address, prefixLength, mtu, vlan, device, up, addresses);
+        return new PortConfig(name, mac, address, prefixLength, mtu, vlan, device, up, addresses, rpFilter);
     }
 }

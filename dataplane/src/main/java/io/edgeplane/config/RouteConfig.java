@@ -99,6 +99,13 @@ public record RouteConfig(String interfaceName, int prefix, int prefixLength, in
             throw new ConfigException("nextHop", "nextHop: " + Ipv4Address.format(nextHop) +
                 " is the gateway's own address");
         }
+        final int subnetLength = ports.prefixLength(port);
+        final int host = nextHop & ~Ipv4Address.mask(subnetLength);
+        if (nextHop != 0 && subnetLength < 31 && (host == 0 || host == ~Ipv4Address.mask(subnetLength)))
+        {
+            throw new ConfigException("nextHop", "nextHop: " + Ipv4Address.format(nextHop) + " is the network or " +
+                "broadcast address of " + ports.name(port));
+        }
     }
 
     /** The key of a route: (interface, prefix). */

@@ -45,7 +45,13 @@ public enum DropReason
     NEIGHBOR_UNRESOLVED(36, "neighbor-unresolved", "next-hop MAC unknown; ARP request sent"),
     PIPELINE_OVERFLOW(37, "pipeline-overflow", "a stage's input vector was full"),
     PORT_DOWN(38, "port-down", "ingress or egress port administratively down"),
-    ICMP_ECHO_RATE_LIMITED(39, "icmp-echo-rate-limited", "echo request beyond the echo reply rate limit");
+    ICMP_ECHO_RATE_LIMITED(39, "icmp-echo-rate-limited", "echo request beyond the echo reply rate limit"),
+    IP4_SOURCE_ROUTE(40, "ip4-source-route", "loose or strict source route option (RFC 7126): not accepted"),
+    IP4_BAD_OPTIONS(41, "ip4-bad-options", "IPv4 options with an impossible length"),
+    IP4_LINK_LOCAL(42, "ip4-link-local", "link-local 169.254.0.0/16 source or destination is never routed"),
+    IP4_SOURCE_IS_LOCAL(43, "ip4-src-is-local", "martian source: one of the gateway's own addresses"),
+    IP4_L2_BROADCAST(44, "ip4-l2-not-unicast", "unicast IPv4 for another host in a broadcast frame"),
+    IP4_RPF_FAILED(45, "ip4-rpf-failed", "source does not route back through the ingress port (rpFilter)");
 
     private final int id;
     private final String label;

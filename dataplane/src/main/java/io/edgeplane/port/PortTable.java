@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.stream.IntStream;
 
 /**
  * The ports (interfaces) as the hot path sees them: primitive arrays indexed by port id. A port has a kind
@@ -35,6 +36,9 @@ public final class PortTable implements PortView
     private final int[] kind;
     /** Per port, the addresses it holds besides its primary one; each array is replaced whole, never edited. */
     private final AtomicReferenceArray<int[]> extraAddresses;
+    /** Every address of every port, sorted (for the martian-source check); replaced whole on a change. */
+    private volatile int[] localAddresses;
+    private final String[] rpFilter;
 
     public PortTable(final List<PortConfig> ports)
     {
@@ -49,6 +53,7 @@ public final class PortTable implements PortView
         adminUp = new AtomicIntegerArray(n);
         kind = new int[n];
         extraAddresses = new AtomicReferenceArray<>(n);
+        rpFilter = new String[n];
         for (int i = 0; i < n; i++)
         {
             final PortConfig port = ports.get(i);
@@ -62,7 +67,9 @@ public final class PortTable implements PortView
             adminUp.set(i, port.adminUp() ? 1 : 0);
             kind[i] = port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET;
             extraAddresses.set(i, port.addresses().stream().mapToInt(Integer::intValue).toArray());
+            rpFilter[i] = port.rpFilter();
         }
+        publishLocalAddresses();
     }
 
     public int count()
@@ -210,6 +217,7 @@ public final class PortTable implements PortView
         final int[] next = Arrays.copyOf(old, old.length + 1);
         next[old.length] = ip;
         extraAddresses.set(port, next);
+        publishLocalAddresses();
         return true;
     }
 
@@ -223,7 +231,27 @@ public final class PortTable implements PortView
             return false;
         }
         extraAddresses.set(port, next);
+        publishLocalAddresses();
         return true;
+    }
+
+    private void publishLocalAddresses()
+    {
+        localAddresses = IntStream.range(0, address.length)
+            .flatMap(i -> IntStream.concat(IntStream.of(address[i]), IntStream.of(extraAddresses.get(i))))
+            .sorted().toArray();
+    }
+
+    /** True when {@code ip} is an address of any port (hot path: a binary search in a small sorted array). */
+    public boolean isLocalAddress(final int ip)
+    {
+        return Arrays.binarySearch(localAddresses, ip) >= 0;
+    }
+
+    /** The port's reverse-path filter: {@code off}, {@code loose} or {@code strict} (RFC 3704). */
+    public String rpFilter(final int port)
+    {
+        return rpFilter[port];
     }
 
     public int kind(final int port)

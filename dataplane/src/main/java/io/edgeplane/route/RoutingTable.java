@@ -104,8 +104,10 @@ public final class RoutingTable
                 }
                 if (length < 31)
                 {
+                    // The subnet's broadcast and network addresses are never forwarded to (RFC 1812 4.2.3.1).
                     state(subnet | ~Ipv4Address.mask(length), 32).candidates.add(
                         new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST));
+                    state(subnet, 32).candidates.add(new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST));
                 }
             }
             for (final PrefixState state : new ArrayList<>(prefixes.values()))

@@ -104,7 +104,7 @@ public final class Dataplane
             .arc(FeatureArc.ip4Output())
             .stage(new EthernetInputStage(pool, counters, tracer, ports))
             .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver))
-            .stage(new Ip4InputStage(pool, counters, tracer, config.flowHashSeed()))
+            .stage(new Ip4InputStage(pool, counters, tracer, ports, config.flowHashSeed()))
             .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
             .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME))
             .stage(new Ip4RewriteStage(pool, counters, tracer, ports, neighbors, resolver))
@@ -112,12 +112,28 @@ public final class Dataplane
                 ICMP_ERROR_BURST))
             .stage(new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink))
             .stage(new ErrorDropStage(pool, counters, tracer, drops));
+        boolean rpFilter = false;
+        for (int port = 0; port < ports.count(); port++)
+        {
+            rpFilter |= !"off".equals(ports.rpFilter(port));
+        }
+        if (rpFilter)
+        {
+            builder.feature(new ReversePathFilterStage(pool, counters, tracer, this.routes, ports));
+        }
         for (final Feature feature : features)
         {
             builder.feature(feature.create(pool, counters, tracer));
         }
         this.graph = builder.build(EthernetInputStage.NAME);
         resolver.attach(graph);
+        for (int port = 0; port < ports.count(); port++)
+        {
+            if (!"off".equals(ports.rpFilter(port)))
+            {
+                graph.arc(FeatureArc.IP4_UNICAST).enable(ReversePathFilterStage.NAME, port, true);
+            }
+        }
     }
     /** The routing table for a config: connected routes from the ports plus the config's routes. */
     public static RoutingTable routingTable(final DataplaneConfig config, final PortTable ports)

@@ -98,6 +98,10 @@ public final class EthernetInputStage extends Stage
                     vlanOk = false;
                 }
                 pool.l3Offset(h, l3);
+                if (destination == BROADCAST_MAC)
+                {
+                    pool.flags(h, pool.flags(h) | PacketPool.FLAG_L2_BROADCAST);
+                }
                 if (!vlanOk)
                 {
                     drop(h, DropReason.VLAN_MISMATCH);

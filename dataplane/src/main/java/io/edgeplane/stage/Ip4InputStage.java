@@ -4,6 +4,7 @@ import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
 import io.edgeplane.proto.TcpFlyweight;
@@ -13,7 +14,9 @@ import io.edgeplane.trace.PacketTracer;
 /**
  * IPv4 validation in the order Linux's {@code ip_rcv_core} checks: enough bytes for a header, version, IHL,
  * header within the frame, header checksum, total length against the frame and the header (then Ethernet padding
- * is trimmed); then martian addresses ({@code ip_route_input_slow}) and L4 header sanity for the first fragment.
+ * is trimmed); then martian addresses ({@code ip_route_input_slow}: also a source that is one of the gateway's own
+ * addresses, and link-local 169.254/16 either way, RFC 3927 §7), options (source routes refused, RFC 7126), and L4
+ * header sanity for the first fragment.
  * Computes the flow hash and the L4 offset for later stages, then enters the ip4-unicast feature arc of the
  * ingress port (which ends at ip4-lookup).
  */
@@ -24,13 +27,21 @@ public final class Ip4InputStage extends Stage
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
     private final TcpFlyweight tcp = new TcpFlyweight();
+    private static final int LINK_LOCAL = 0xA9FE_0000;
+    private static final int OPTION_END = 0;
+    private static final int OPTION_NOP = 1;
+    private static final int OPTION_LSRR = 131;
+    private static final int OPTION_SSRR = 137;
+
+    private final PortTable ports;
     private final int flowHashSeed;
     private FeatureArc unicast;
 
-    public Ip4InputStage(
-        final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final int flowHashSeed)
+    public Ip4InputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final PortTable ports, final int flowHashSeed)
     {
         super(NAME, pool, counters, tracer);
+        this.ports = ports;
         this.flowHashSeed = flowHashSeed;
     }
 
@@ -121,6 +132,22 @@ public final class Ip4InputStage extends Stage
         {
             return DropReason.IP4_DESTINATION_MULTICAST;
         }
+        if ((source & 0xFFFF_0000) == LINK_LOCAL || (destination & 0xFFFF_0000) == LINK_LOCAL)
+        {
+            return DropReason.IP4_LINK_LOCAL;
+        }
+        if (ports.isLocalAddress(source))
+        {
+            return DropReason.IP4_SOURCE_IS_LOCAL;
+        }
+        if (headerLength > Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            final DropReason options = checkOptions(l3, headerLength);
+            if (options != null)
+            {
+                return options;
+            }
+        }
 
         final int protocol = ip.protocol();
         int ports = 0;
@@ -170,6 +197,41 @@ public final class Ip4InputStage extends Stage
             }
         }
         pool.flowHash(h, FlowHash.hash(flowHashSeed, source, destination, protocol, ports));
+        return null;
+    }
+
+    /** Walk the options (RFC 791): source routes are refused (RFC 7126, as Linux's accept_source_route=0). */
+    private DropReason checkOptions(final int l3, final int headerLength)
+    {
+        int at = l3 + Ipv4Flyweight.MIN_HEADER_LENGTH;
+        final int end = l3 + headerLength;
+        while (at < end)
+        {
+            final int type = buffer.getByte(at) & 0xFF;
+            if (type == OPTION_END)
+            {
+                return null;
+            }
+            if (type == OPTION_NOP)
+            {
+                at++;
+                continue;
+            }
+            if (at + 1 >= end)
+            {
+                return DropReason.IP4_BAD_OPTIONS;
+            }
+            final int length = buffer.getByte(at + 1) & 0xFF;
+            if (length < 2 || at + length > end)
+            {
+                return DropReason.IP4_BAD_OPTIONS;
+            }
+            if (type == OPTION_LSRR || type == OPTION_SSRR)
+            {
+                return DropReason.IP4_SOURCE_ROUTE;
+            }
+            at += length;
+        }
         return null;
     }
 

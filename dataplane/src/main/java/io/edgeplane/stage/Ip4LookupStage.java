@@ -98,6 +98,11 @@ public final class Ip4LookupStage extends Stage
                 {
                     drop(h, DropReason.IP4_DESTINATION_MULTICAST);
                 }
+                else if ((pool.flags(h) & PacketPool.FLAG_L2_BROADCAST) != 0)
+                {
+                    // Linux forwards only frames addressed to it at layer 2 (PACKET_HOST).
+                    drop(h, DropReason.IP4_L2_BROADCAST);
+                }
                 else
                 {
                     final int adjacency = fib.adjacency(group, pool.flowHash(h));

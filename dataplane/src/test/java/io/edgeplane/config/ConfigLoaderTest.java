@@ -23,6 +23,18 @@ class ConfigLoaderTest
         assertEquals(2, config.portIndex("Port3"));
     }
 
+    @Test
+    void shouldTakeExtraAddressesAndTheReversePathFilter() throws ConfigException
+    {
+        final DataplaneConfig config = ConfigLoader.parse("{ \"ports\": [ { \"name\": \"Port1\", \"mac\": " +
+            "\"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\", \"addresses\": [\"10.1.0.5\", \"198.51.100.7\"], " +
+            "\"rpFilter\": \"strict\" } ] }");
+        assertEquals(java.util.List.of(0x0A010005, 0xC6336407), config.ports().get(0).addresses());
+        assertEquals("strict", config.ports().get(0).rpFilter());
+        assertEquals(config, ConfigLoader.parse(io.edgeplane.config.Json.STRICT.valueToTree(config).toString()),
+            "the JSON shape reads back to the same config");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{ \"ports\": [] }                                                          | ports: must be a non-empty array",
@@ -39,6 +51,21 @@ class ConfigLoaderTest
         "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.1/16\", \"nextHop\": \"10.1.0.2\" } ] } | routes[0].prefix: host bits set in 10.9.0.1/16 (did you mean 10.9.0.0/16?)",
         "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.2\", \"metric\": -1 } ] } | routes[0].metric: -1 not in 1..9999",
         "{ \"ports\": [ PORT ]                                                   | not valid JSON",
+        "{ \"ports\": [ PORT ] } garbage                                         | not valid JSON",
+        "{ \"ports\": [ PORT ] } { \"ports\": [ PORT ] }                        | not valid JSON",
+        "{ \"ports\": [ PORT ], \"ports\": [ PORT ] }                           | not valid JSON: Duplicate field 'ports'",
+        "{ \"ports\": [ PORT, { \"name\": \"Port2\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.2.0.1/24\" } ] } | ports[1].mac: 02:00:00:00:01:01 is also ports[0].mac",
+        "{ \"ports\": [ PORT, { \"name\": \"Port2\", \"mac\": \"02:00:00:00:02:01\", \"ipv4\": \"10.1.0.1/16\" } ] } | ports[1].ipv4: 10.1.0.1 is also an address of ports[0]",
+        "{ \"ports\": [ PORT, { \"name\": \"Port2\", \"mac\": \"02:00:00:00:02:01\", \"ipv4\": \"10.1.0.9/16\" } ] } | ports[1].ipv4: 10.1.0.9/16 overlaps ports[0].ipv4 10.1.0.1/24",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\", \"device\": \"eth0\" }, { \"name\": \"Port2\", \"mac\": \"02:00:00:00:02:01\", \"ipv4\": \"10.2.0.1/24\", \"device\": \"eth0\" } ] } | ports[1].device: eth0 is also bound by ports[0]",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"00:00:00:00:00:00\", \"ipv4\": \"10.1.0.1/24\" } ] } | ports[0].mac: must be a unicast, non-zero MAC",
+        "{ \"ports\": [ { \"name\": \"Port1\", \"mac\": \"02:00:00:00:01:01\", \"ipv4\": \"10.1.0.1/24\", \"rpFilter\": \"on\" } ] } | ports[0].rpFilter: on is not one of off, loose, strict",
+        "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.2\" }, { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.3\" } ] } | routes[1].prefix: a second route to 10.9.0.0/16 on Port1",
+        "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.255\" } ] } | routes[0].nextHop: 10.1.0.255 is the network or broadcast address of Port1",
+        "{ \"ports\": [ PORT ], \"routes\": [ { \"interface\": \"Port1\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.1.0.0\" } ] } | routes[0].nextHop: 10.1.0.0 is the network or broadcast address of Port1",
+        "{ \"ports\": [ PORT ], \"neighbors\": [ { \"interface\": \"Port1\", \"ip\": \"10.1.0.255\", \"mac\": \"02:00:00:00:00:02\" } ] } | neighbors[0].ip: 10.1.0.255 is the network or broadcast address of Port1",
+        "{ \"ports\": [ PORT ], \"neighbors\": [ { \"interface\": \"Port1\", \"ip\": \"10.1.0.2\", \"mac\": \"00:00:00:00:00:00\" } ] } | neighbors[0].mac: must be a unicast, non-zero MAC",
+        "{ \"ports\": [ PORT ], \"flowHashSeed\": \"7\" }                      | flowHashSeed: must be an integer",
     })
     void shouldRejectWithFieldAndReason(final String json, final String expected)
     {

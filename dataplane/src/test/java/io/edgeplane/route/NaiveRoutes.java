@@ -40,6 +40,7 @@ final class NaiveRoutes
                 if (len < 31)
                 {
                     list(subnet | ~mask, 32).add(new Route(p, subnet | ~mask, 32, 0, -2, BROADCAST));
+                    list(subnet, 32).add(new Route(p, subnet, 32, 0, -2, BROADCAST));
                 }
             }
         }

@@ -67,6 +67,25 @@ class MalformedFrameTest
         return ipFrame(CLIENT, SERVER, 6, l4);
     }
 
+    /** A UDP packet whose IPv4 header carries {@code options} (padded to a multiple of 4 with EOL). */
+    private static byte[] withOptions(final int... options)
+    {
+        final byte[] l4 = Frames.udp(CLIENT, SERVER, 1, 2, new byte[8]);
+        final int optionBytes = (options.length + 3) / 4 * 4;
+        final byte[] ip = new byte[20 + optionBytes + l4.length];
+        final byte[] plain = Frames.ipv4(CLIENT, SERVER, 17, 64, 0, l4);
+        System.arraycopy(plain, 0, ip, 0, 20);
+        ip[0] = (byte)(0x40 | (20 + optionBytes) / 4);
+        ip[2] = (byte)(ip.length >>> 8);
+        ip[3] = (byte)ip.length;
+        for (int i = 0; i < options.length; i++)
+        {
+            ip[20 + i] = (byte)options[i];
+        }
+        System.arraycopy(l4, 0, ip, 20 + optionBytes, l4.length);
+        return Frames.fixIpChecksum(Frames.ethernet(PORT1_MAC, CLIENT_MAC, ETH_IPV4, ip), 14);
+    }
+
     static Stream<Arguments> malformed()
     {
         final List<Arguments> cases = new ArrayList<>();
@@ -112,6 +131,22 @@ class MalformedFrameTest
             1, 2, 8), DropReason.IP4_DESTINATION_MARTIAN);
         add(cases, "destination 0/8", () -> Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("0.0.0.1"), 64,
             1, 2, 8), DropReason.IP4_DESTINATION_MARTIAN);
+        // Router requirements (RFC 1812, 3927, 7126; Linux's ip_forward).
+        add(cases, "loose source route option", () -> withOptions(131, 7, 4, 10, 2, 0, 20), DropReason.IP4_SOURCE_ROUTE);
+        add(cases, "strict source route option", () -> withOptions(1, 137, 7, 4, 10, 2, 0, 20),
+            DropReason.IP4_SOURCE_ROUTE);
+        add(cases, "option with length 0", () -> withOptions(68, 0, 5, 1), DropReason.IP4_BAD_OPTIONS);
+        add(cases, "option longer than the header", () -> withOptions(68, 12, 5, 1), DropReason.IP4_BAD_OPTIONS);
+        add(cases, "source is the gateway's own address", () -> Frames.udpFrame(PORT1_MAC, CLIENT_MAC,
+            ip("10.2.0.1"), SERVER, 64, 1, 2, 8), DropReason.IP4_SOURCE_IS_LOCAL);
+        add(cases, "link-local source", () -> Frames.udpFrame(PORT1_MAC, CLIENT_MAC, ip("169.254.7.7"), SERVER, 64,
+            1, 2, 8), DropReason.IP4_LINK_LOCAL);
+        add(cases, "link-local destination", () -> Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("169.254.7.7"),
+            64, 1, 2, 8), DropReason.IP4_LINK_LOCAL);
+        add(cases, "unicast packet in an Ethernet broadcast frame", () -> Frames.udpFrame(0xFFFF_FFFF_FFFFL,
+            CLIENT_MAC, CLIENT, SERVER, 64, 1, 2, 8), DropReason.IP4_L2_BROADCAST);
+        add(cases, "connected subnet's network address", () -> Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT,
+            ip("10.2.0.0"), 64, 1, 2, 8), DropReason.IP4_DESTINATION_MULTICAST);
         // L4 sanity.
         add(cases, "UDP length < 8", () -> udpWithLength(7, 10), DropReason.UDP_BAD_LENGTH);
         add(cases, "UDP length beyond IP payload", () -> udpWithLength(200, 10), DropReason.UDP_BAD_LENGTH);
