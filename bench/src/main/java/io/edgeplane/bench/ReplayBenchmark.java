@@ -4,7 +4,7 @@ import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
-import io.edgeplane.control.replay.PcapFiles;
+import io.edgeplane.control.replay.Traces;
 import io.edgeplane.control.replay.TraceFileException;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PreloadedTrace;
@@ -47,7 +47,7 @@ public class ReplayBenchmark
     public void setUp() throws ConfigException, TraceFileException
     {
         final Path demo = Path.of(System.getProperty("edgeplane.home", ".")).resolve("pcaps/demo");
-        trace = PcapFiles.read(demo.resolve("trace.pcap"));
+        trace = Traces.preload(demo.resolve("trace.pcap"));
         dataplane = new Dataplane(ConfigLoader.load(demo.resolve("config.json")), new PacketPool(1024),
             (port, pool, h) -> outputs++, (pool, h, reason) -> outputs++);
     }

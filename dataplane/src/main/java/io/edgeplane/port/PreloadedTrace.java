@@ -7,9 +7,8 @@ import java.util.Arrays;
 
 /**
  * A packet trace held in off-heap memory (like {@code tcpreplay -K}): frames back to back in one buffer, with
- * offsets, lengths and timestamps in primitive arrays. Replay and benchmarks feed the dataplane from here, so
- * their speed is not bound by file reading; replay also writes dropped frames to drops.pcap from here, exactly as
- * they arrived. Frame i has packet id i + 1.
+ * offsets, lengths, timestamps and ingress ports in primitive arrays. Benchmarks feed the dataplane from here, so
+ * their speed is not bound by file reading (replay streams its file instead). Frame i has packet id i + 1.
  */
 public final class PreloadedTrace
 {
@@ -17,10 +16,18 @@ public final class PreloadedTrace
     private int[] offsets = new int[1024];
     private int[] lengths = new int[1024];
     private long[] timestamps = new long[1024];
+    private int[] ports = new int[1024];
     private int count;
     private int end;
 
     public void add(final byte[] frame, final int length, final long timestampNanos)
+    {
+        add(new org.agrona.concurrent.UnsafeBuffer(frame), 0, length, timestampNanos, 0);
+    }
+
+    /** Append a copy of {@code length} bytes of {@code source} as a frame arriving on {@code port}. */
+    public void add(final DirectBuffer source, final int offset, final int length, final long timestampNanos,
+        final int port)
     {
         if (count == offsets.length)
         {
@@ -28,17 +35,25 @@ public final class PreloadedTrace
             offsets = Arrays.copyOf(offsets, capacity);
             lengths = Arrays.copyOf(lengths, capacity);
             timestamps = Arrays.copyOf(timestamps, capacity);
+            ports = Arrays.copyOf(ports, capacity);
         }
         if ((long)end + length > Integer.MAX_VALUE - 16)
         {
             throw new IllegalStateException("trace larger than 2 GiB");
         }
-        data.putBytes(end, frame, 0, length);
+        data.putBytes(end, source, offset, length);
         offsets[count] = end;
         lengths[count] = length;
         timestamps[count] = timestampNanos;
+        ports[count] = port;
         count++;
         end += length;
+    }
+
+    /** The port the frame arrives on. */
+    public int port(final int index)
+    {
+        return ports[index];
     }
 
     public int count()

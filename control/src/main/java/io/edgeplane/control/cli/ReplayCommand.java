@@ -3,12 +3,10 @@ package io.edgeplane.control.cli;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
-import io.edgeplane.control.replay.PcapFiles;
 import io.edgeplane.control.replay.Replay;
 import io.edgeplane.control.replay.ReplayResult;
 import io.edgeplane.control.replay.TraceFileException;
 import io.edgeplane.port.PortTable;
-import io.edgeplane.port.PreloadedTrace;
 import io.edgeplane.route.RouteException;
 import io.edgeplane.route.RouteFile;
 import picocli.CommandLine.Command;
@@ -25,13 +23,14 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--config", required = true, description = "JSON config file")
     Path config;
 
-    @Option(names = "--in", required = true, description = "input trace (pcap or pcapng, Ethernet)")
+    @Option(names = "--in", required = true, description = "input trace (pcap or pcapng, Ethernet), streamed")
     Path in;
 
     @Option(names = "--out", required = true, description = "output directory")
     Path out;
 
-    @Option(names = "--in-port", description = "port the frames arrive on (default: the first port)")
+    @Option(names = "--in-port", description = "port every frame arrives on (default: a pcapng interface's " +
+        "name when it names a port, else the first port)")
     String inPort;
 
     @Option(names = "--trace", defaultValue = "0", description = "trace the first N packets into trace.txt")
@@ -56,15 +55,21 @@ public final class ReplayCommand implements Callable<Integer>
             throw new Main.UserError("--trace must be >= 0");
         }
         final DataplaneConfig dataplaneConfig = loadConfig(config, routeFile);
-        final int port = inPort == null ? 0 : dataplaneConfig.portIndex(inPort);
-        if (port < 0)
+        final int port = inPort == null ? -1 : dataplaneConfig.portIndex(inPort);
+        if (inPort != null && port < 0)
         {
             throw new Main.UserError("--in-port: unknown port " + inPort);
         }
         try
         {
-            final PreloadedTrace preloaded = PcapFiles.read(in);
-            return Replay.run(dataplaneConfig, preloaded, port, trace, out);
+            final Replay.Progress progress = System.console() == null ? null : (packets, nanos) ->
+                System.err.printf("\r%,d packets  %.1f s  %.2f Mpps ", packets, nanos / 1e9, packets * 1e3 / nanos);
+            final ReplayResult result = Replay.run(dataplaneConfig, in, port, trace, out, progress);
+            if (progress != null && result.packets() >= Replay.PROGRESS_FRAMES)
+            {
+                System.err.println();
+            }
+            return result;
         }
         catch (final TraceFileException ex)
         {
@@ -96,7 +101,8 @@ public final class ReplayCommand implements Callable<Integer>
 
     static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace)
     {
-        out.printf("replayed %d packets in %.1f ms%n", result.packets(), result.elapsedNanos() / 1e6);
+        out.printf("replayed %d packets in %.1f ms (%.2f Mpps)%n", result.packets(), result.elapsedNanos() / 1e6,
+            result.elapsedNanos() == 0 ? 0.0 : result.packets() * 1e3 / result.elapsedNanos());
         out.println("packets out per port:");
         result.counters().ports.forEach((name, counters) ->
             out.printf("  %-10s rx %6d  tx %6d%n", name, counters.get("rx-packets"), counters.get("tx-packets")));

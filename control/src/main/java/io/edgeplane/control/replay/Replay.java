@@ -8,38 +8,133 @@ import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
-import io.edgeplane.port.PreloadedTrace;
 import io.edgeplane.stage.Dataplane;
-import org.agrona.collections.IntHashSet;
+import org.agrona.DirectBuffer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * Replays a preloaded trace through a dataplane built from a config, one worker, and writes
- * {@code <Port>.pcap} for every port that sent something, {@code drops.pcap} (dropped frames exactly as they
- * arrived), {@code counters.json} and, when tracing, {@code trace.txt}. Deterministic: the same trace and config
- * give byte-identical files.
+ * Replays a capture file through a dataplane built from a config, one worker, streaming: the file is read a vector
+ * at a time ({@link PcapReader}), so memory stays bounded whatever its size, and writes {@code <Port>.pcap} for every
+ * port that sent something, {@code drops.pcap} (dropped frames exactly as they arrived), {@code counters.json} and,
+ * when tracing, {@code trace.txt}. Deterministic: the same trace and config give byte-identical files. A failure
+ * (a broken record, a full disk) removes what was written and ends in one {@link TraceFileException} line.
  */
 public final class Replay
 {
-    private static final int DROPS = -1;
+    /** Told about progress every {@link #PROGRESS_FRAMES} frames (a terminal progress line). */
+    @FunctionalInterface
+    public interface Progress
+    {
+        void update(long packets, long elapsedNanos);
+    }
+
+    public static final int PROGRESS_FRAMES = 1 << 20;
 
     private Replay()
     {
     }
 
-    public static ReplayResult run(
-        final DataplaneConfig config, final PreloadedTrace trace, final int inPort, final int traceFirst,
-        final Path outDir) throws TraceFileException, ConfigException
+    /**
+     * @param inPort the port every frame enters on, or -1 to map pcapng interfaces to ports by name (first port
+     *               otherwise).
+     */
+    public static ReplayResult run(final DataplaneConfig config, final Path in, final int inPort,
+        final int traceFirst, final Path outDir, final Progress progress) throws TraceFileException, ConfigException
+    {
+        prepare(config, outDir);
+        final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
+        final ReplayOutputs outputs = new ReplayOutputs(config, outDir);
+        final PcapReader.Batch batch = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
+        final long[] batchFirstId = new long[1];
+        final TraceFileException[] sinkFailure = new TraceFileException[1];
+        // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
+        final boolean[] droppedOnce = new boolean[PacketBatch.VECTOR_SIZE];
+
+        try (PcapReader reader = PcapReader.open(in))
+        {
+            final Dataplane dataplane = new Dataplane(config, pool,
+                (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
+                    p.timestampNanos(h), sinkFailure),
+                (p, h, reason) ->
+                {
+                    final int index = (int)(p.packetId(h) - batchFirstId[0]);
+                    if (reason.isDrop() && index >= 0 && index < batch.count && !droppedOnce[index])
+                    {
+                        droppedOnce[index] = true;
+                        stage(outputs, ReplayOutputs.DROPS, reader.buffer(), batch.offsets[index],
+                            batch.lengths[index], batch.timestamps[index], sinkFailure);
+                    }
+                });
+            if (traceFirst > 0)
+            {
+                dataplane.tracer().traceFirst(traceFirst);
+            }
+            final InterfacePorts ports = new InterfacePorts(config, inPort);
+            final long start = System.nanoTime();
+            long packets = 0;
+            long nextProgress = PROGRESS_FRAMES;
+            while (reader.readBatch(batch) > 0)
+            {
+                batchFirstId[0] = packets + 1;
+                Arrays.fill(droppedOnce, false);
+                for (int i = 0; i < batch.count; i++)
+                {
+                    final DropReason rxDrop = dataplane.receive(ports.port(reader, batch.interfaces[i]),
+                        reader.buffer(), batch.offsets[i], batch.lengths[i], packets + 1 + i, batch.timestamps[i]);
+                    if (rxDrop != null)
+                    {
+                        droppedOnce[i] = true;
+                        outputs.stage(ReplayOutputs.DROPS, reader.buffer(), batch.offsets[i], batch.lengths[i],
+                            batch.timestamps[i]);
+                    }
+                }
+                dataplane.flush();
+                if (sinkFailure[0] != null)
+                {
+                    throw sinkFailure[0];
+                }
+                outputs.writeStaged();
+                packets += batch.count;
+                if (progress != null && packets >= nextProgress)
+                {
+                    nextProgress += PROGRESS_FRAMES;
+                    progress.update(packets, System.nanoTime() - start);
+                }
+            }
+            outputs.close();
+            final long elapsed = System.nanoTime() - start;
+            return finish(config, dataplane, outputs, outDir, traceFirst, packets, elapsed);
+        }
+        catch (final TraceFileException | ConfigException | RuntimeException ex)
+        {
+            outputs.discard();
+            throw ex;
+        }
+    }
+
+    private static void stage(final ReplayOutputs outputs, final int port, final DirectBuffer buffer,
+        final int offset, final int length, final long timestamp, final TraceFileException[] failure)
+    {
+        try
+        {
+            outputs.stage(port, buffer, offset, length, timestamp);
+        }
+        catch (final TraceFileException ex)
+        {
+            if (failure[0] == null)
+            {
+                failure[0] = ex;
+            }
+        }
+    }
+
+    private static void prepare(final DataplaneConfig config, final Path outDir) throws TraceFileException
     {
         try
         {
@@ -56,153 +151,35 @@ public final class Replay
         {
             throw new TraceFileException(outDir + ": cannot prepare output directory (" + ex.getMessage() + ")");
         }
+    }
 
-        final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
-        final int portCount = config.ports().size();
-        final PcapFiles.Writer[] portWriters = new PcapFiles.Writer[portCount];
-        final PcapFiles.Writer[] dropWriter = new PcapFiles.Writer[1];
-        final Map<String, Path> files = new TreeMap<>();
-        final TraceFileException[] failure = new TraceFileException[1];
-        final List<Output> pending = new ArrayList<>();
-        // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
-        final IntHashSet droppedOnce = new IntHashSet();
-
-        final Dataplane dataplane = new Dataplane(config, pool,
-            (port, p, h) ->
-            {
-                final byte[] frame = new byte[p.frameLength(h)];
-                p.buffer().getBytes(p.frameOffset(h), frame);
-                pending.add(new Output(port, p.timestampNanos(h), frame));
-            },
-            (p, h, reason) ->
-            {
-                final int index = (int)p.packetId(h) - 1;
-                if (reason.isDrop() && index >= 0 && index < trace.count() && droppedOnce.add(index))
-                {
-                    pending.add(new Output(DROPS, trace.timestampNanos(index), trace.copyFrame(index)));
-                }
-            });
-        if (traceFirst > 0)
-        {
-            dataplane.tracer().traceFirst(traceFirst);
-        }
-
-        final long start = System.nanoTime();
-        try
-        {
-            for (int i = 0, n = trace.count(); i < n; i++)
-            {
-                final DropReason rxDrop = dataplane.receive(
-                    inPort, trace.buffer(), trace.offset(i), trace.length(i), i + 1, trace.timestampNanos(i));
-                if (rxDrop != null)
-                {
-                    pending.add(new Output(DROPS, trace.timestampNanos(i), trace.copyFrame(i)));
-                }
-                if ((i + 1) % PacketBatch.VECTOR_SIZE == 0 || i == n - 1)
-                {
-                    dataplane.flush();
-                    writePending(pending, config, outDir, portWriters, dropWriter, files, failure);
-                }
-            }
-        }
-        finally
-        {
-            for (final PcapFiles.Writer writer : portWriters)
-            {
-                if (writer != null)
-                {
-                    writer.close();
-                }
-            }
-            if (dropWriter[0] != null)
-            {
-                dropWriter[0].close();
-            }
-        }
-        final long elapsed = System.nanoTime() - start;
-        if (failure[0] != null)
-        {
-            throw failure[0];
-        }
-
+    private static ReplayResult finish(final DataplaneConfig config, final Dataplane dataplane,
+        final ReplayOutputs outputs, final Path outDir, final int traceFirst, final long packets, final long elapsed)
+        throws TraceFileException
+    {
         final DataplaneCounters.Snapshot snapshot = dataplane.counters().snapshot();
         final String traceText = traceFirst > 0 ? dataplane.formatTrace() : "";
+        final Path countersPath = outDir.resolve("counters.json");
         try
         {
             final Map<String, Object> json = new LinkedHashMap<>();
-            json.put("packets", trace.count());
+            json.put("packets", packets);
             json.put("ports", snapshot.ports);
             json.put("stages", snapshot.stages);
             json.put("drops", snapshot.drops);
-            final Path countersPath = outDir.resolve("counters.json");
+            outputs.written("counters", countersPath);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(countersPath.toFile(), json);
-            files.put("counters", countersPath);
             if (traceFirst > 0)
             {
                 final Path tracePath = outDir.resolve("trace.txt");
+                outputs.written("trace", tracePath);
                 Files.writeString(tracePath, traceText);
-                files.put("trace", tracePath);
             }
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException(ex);
+            throw new TraceFileException(countersPath.getParent() + ": cannot write (" + ex.getMessage() + ")");
         }
-        return new ReplayResult(trace.count(), snapshot, files, traceText, elapsed);
-    }
-
-    /** One transmitted frame, kept until its vector is done so each port's file is in timestamp order. */
-    private record Output(int port, long timestampNanos, byte[] frame)
-    {
-    }
-
-    private static void writePending(final List<Output> pending, final DataplaneConfig config, final Path outDir,
-        final PcapFiles.Writer[] portWriters, final PcapFiles.Writer[] dropWriter, final Map<String, Path> files,
-        final TraceFileException[] failure)
-    {
-        // Stable: frames with equal timestamps keep the order the pipeline sent them in.
-        pending.sort(Comparator.comparingLong(Output::timestampNanos));
-        for (final Output output : pending)
-        {
-            final int port = output.port();
-            if (port == DROPS)
-            {
-                if (dropWriter[0] == null)
-                {
-                    final Path path = outDir.resolve("drops.pcap");
-                    dropWriter[0] = open(path, failure);
-                    files.put("drops", path);
-                }
-                if (dropWriter[0] != null)
-                {
-                    dropWriter[0].write(output.frame(), output.timestampNanos());
-                }
-                continue;
-            }
-            if (portWriters[port] == null)
-            {
-                final Path path = outDir.resolve(config.ports().get(port).name() + ".pcap");
-                portWriters[port] = open(path, failure);
-                files.put(config.ports().get(port).name(), path);
-            }
-            if (portWriters[port] != null)
-            {
-                portWriters[port].write(output.frame(), output.timestampNanos());
-            }
-        }
-        pending.clear();
-    }
-
-    private static PcapFiles.Writer open(final Path path, final TraceFileException[] failure)
-    {
-        try
-        {
-            return new PcapFiles.Writer(path);
-        }
-        catch (final TraceFileException ex)
-        {
-            failure[0] = ex;
-            return null;
-        }
+        return new ReplayResult(packets, snapshot, outputs.files(), traceText, elapsed);
     }
 }

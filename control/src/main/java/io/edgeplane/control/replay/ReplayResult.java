@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * What a replay produced: counters, the files written (port name or "drops" to path) and the trace text.
  */
-public record ReplayResult(int packets, DataplaneCounters.Snapshot counters, Map<String, Path> files,
+public record ReplayResult(long packets, DataplaneCounters.Snapshot counters, Map<String, Path> files,
     String trace, long elapsedNanos)
 {
 }

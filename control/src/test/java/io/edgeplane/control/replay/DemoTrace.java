@@ -72,7 +72,7 @@ public final class DemoTrace
 
     public static void write(final Path path) throws TraceFileException
     {
-        try (PcapFiles.Writer writer = new PcapFiles.Writer(path))
+        try (PcapWriter writer = new PcapWriter(path))
         {
             long nanos = START_NANOS;
             for (final byte[] frame : frames())

@@ -2,7 +2,6 @@ package io.edgeplane.control.replay;
 
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
-import io.edgeplane.port.PreloadedTrace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,11 +42,11 @@ class ReplayGoldenTest
     void shouldReproduceExpectedOutputsByteForByte(@TempDir final Path tmp) throws Exception
     {
         final DataplaneConfig config = ConfigLoader.load(DEMO.resolve("config.json"));
-        final PreloadedTrace trace = PcapFiles.read(DEMO.resolve("trace.pcap"));
+        final Path trace = DEMO.resolve("trace.pcap");
         final Path first = tmp.resolve("first");
         final Path second = tmp.resolve("second");
-        Replay.run(config, trace, 0, 100, first);
-        Replay.run(config, trace, 0, 100, second);
+        Replay.run(config, trace, -1, 100, first, null);
+        Replay.run(config, trace, -1, 100, second, null);
         final Path expected = DEMO.resolve("expected");
         if (Boolean.getBoolean("edgeplane.regenerate"))
         {

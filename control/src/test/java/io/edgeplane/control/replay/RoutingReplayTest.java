@@ -56,7 +56,7 @@ class RoutingReplayTest
             {
                 continue;
             }
-            final PreloadedTrace frames = PcapFiles.read(file);
+            final PreloadedTrace frames = Traces.preload(file);
             for (int i = 0; i < frames.count(); i++)
             {
                 final byte[] raw = frames.copyFrame(i);
@@ -163,7 +163,7 @@ class RoutingReplayTest
             ReplayGoldenTest.DEMO.resolve("config.json").toString(), "--in",
             ReplayGoldenTest.DEMO.resolve("trace.pcap").toString(), "--out", out.toString(), "--routes",
             routes.toString()), err.toString());
-        final PreloadedTrace port3 = PcapFiles.read(out.resolve("Port3.pcap"));
+        final PreloadedTrace port3 = Traces.preload(out.resolve("Port3.pcap"));
         boolean found = false;
         for (int i = 0; i < port3.count(); i++)
         {
@@ -179,7 +179,7 @@ class RoutingReplayTest
     {
         // No ARP first: the gateway does not know the client, so the ICMP error for 8.8.8.8 is undeliverable too.
         final Path trace = tmp.resolve("twice.pcap");
-        try (PcapFiles.Writer writer = new PcapFiles.Writer(trace))
+        try (PcapWriter writer = new PcapWriter(trace))
         {
             writer.write(io.edgeplane.testing.Frames.udpFrame(DemoTrace.PORT1_MAC, DemoTrace.CLIENT_MAC,
                 DemoTrace.CLIENT, io.edgeplane.testing.Frames.ip("8.8.8.8"), 64, 1, 2, 10), 1_000L);
@@ -188,9 +188,9 @@ class RoutingReplayTest
         assertEquals(0, Main.execute(new PrintWriter(new StringWriter(), true), "replay", "--config",
             ReplayGoldenTest.DEMO.resolve("config.json").toString(), "--in", trace.toString(), "--out",
             out.toString()));
-        assertEquals(1, PcapFiles.read(out.resolve("drops.pcap")).count());
+        assertEquals(1, Traces.preload(out.resolve("drops.pcap")).count());
         // Sent: the ARP request for the client, from the undeliverable ICMP error.
-        assertEquals(1, PcapFiles.read(out.resolve("Port1.pcap")).count());
+        assertEquals(1, Traces.preload(out.resolve("Port1.pcap")).count());
     }
 
     @Test
