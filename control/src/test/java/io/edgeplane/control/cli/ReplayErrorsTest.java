@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -99,6 +100,53 @@ class ReplayErrorsTest
         assertTrue(runExpectingFailure(trace, tmp.resolve("nope.json")).contains("no such file"));
         final Path badConfig = write("bad.json", "{ \"ports\": [ { \"name\": \"Port1\" } ] }".getBytes());
         assertTrue(runExpectingFailure(trace, badConfig).contains("ports[0].mac: missing"));
+    }
+
+    @Test
+    void shouldSayADirectoryIsNotATrace() throws Exception
+    {
+        final String error = runExpectingFailure(tmp, config);
+        assertTrue(error.contains("is a directory"), error);
+    }
+
+    @Test
+    void shouldFailInOneLineAndLeaveNoPartialOutputsOnAFullDisk() throws Exception
+    {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+            "mounting a small tmpfs needs root (CI runs this as root)");
+        // A trace whose outputs (about 1.5 MB) cannot fit a 256 KiB file system.
+        final Path big = tmp.resolve("big.pcap");
+        try (io.edgeplane.control.replay.PcapWriter writer = new io.edgeplane.control.replay.PcapWriter(big))
+        {
+            final byte[] frame = io.edgeplane.testing.Frames.udpFrame(DemoTrace.PORT1_MAC, DemoTrace.CLIENT_MAC,
+                DemoTrace.CLIENT, io.edgeplane.testing.Frames.ip("192.168.20.9"), 64, 1, 2, 1000);
+            for (int i = 0; i < 1500; i++)
+            {
+                writer.write(frame, 1_000_000L * i);
+            }
+        }
+        final Path mount = Files.createDirectories(tmp.resolve("small"));
+        final Process mountProcess = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "edgeplane-test",
+            mount.toString()).start();
+        assertEquals(0, mountProcess.waitFor());
+        try
+        {
+            final StringWriter err = new StringWriter();
+            final int code = Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(),
+                "--in", big.toString(), "--out", mount.resolve("out").toString());
+            final String text = err.toString().strip();
+            assertNotEquals(0, code);
+            assertEquals(1, text.lines().count(), text);
+            assertTrue(text.contains("No space left on device"), text);
+            try (var files = Files.list(mount.resolve("out")))
+            {
+                assertEquals(List.of(), files.toList(), "no partial pcaps left behind");
+            }
+        }
+        finally
+        {
+            new ProcessBuilder("umount", mount.toString()).start().waitFor();
+        }
     }
 
     @Test

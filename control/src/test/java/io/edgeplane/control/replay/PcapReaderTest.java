@@ -1,0 +1,236 @@
+package io.edgeplane.control.replay;
+
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.port.PreloadedTrace;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.pcap4j.core.PcapHandle;
+import org.pcap4j.core.Pcaps;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The streaming reader against independent oracles: libpcap (through pcap4j) reading the same file, and
+ * Wireshark's editcap converting it to pcapng and nanosecond pcap; big-endian files made by swapping every header
+ * field. Frames and timestamps must agree exactly, across batch boundaries of a large trace.
+ */
+class PcapReaderTest
+{
+    @TempDir
+    Path tmp;
+    private Path trace;
+
+    /** Frames and nanosecond timestamps as libpcap reads them. */
+    private record Frames(List<byte[]> frames, List<Long> timestamps)
+    {
+    }
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        // 3000 frames of random sizes (60..1514, some 9000) with irregular timestamps: several reader batches.
+        trace = tmp.resolve("random.pcap");
+        final Random random = new Random(42);
+        try (PcapWriter writer = new PcapWriter(trace))
+        {
+            long nanos = 1_700_000_000_000_000_000L;
+            for (int i = 0; i < 3000; i++)
+            {
+                final byte[] frame = new byte[i % 500 == 7 ? 9000 : 60 + random.nextInt(1455)];
+                random.nextBytes(frame);
+                writer.write(frame, nanos);
+                nanos += random.nextInt(2_000_000) * 1000L;
+            }
+        }
+    }
+
+    private static Frames libpcap(final Path path) throws Exception
+    {
+        final List<byte[]> frames = new ArrayList<>();
+        final List<Long> timestamps = new ArrayList<>();
+        final PcapHandle handle = Pcaps.openOffline(path.toString(), PcapHandle.TimestampPrecision.NANO);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    frames.add(handle.getNextRawPacketEx());
+                    final java.sql.Timestamp ts = handle.getTimestamp();
+                    timestamps.add(Math.floorDiv(ts.getTime(), 1000L) * 1_000_000_000L + ts.getNanos());
+                }
+                catch (final EOFException end)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            handle.close();
+        }
+        return new Frames(frames, timestamps);
+    }
+
+    private static void assertSame(final Frames expected, final PreloadedTrace actual)
+    {
+        assertEquals(expected.frames().size(), actual.count());
+        for (int i = 0; i < actual.count(); i++)
+        {
+            assertArrayEquals(expected.frames().get(i), actual.copyFrame(i), "frame " + i);
+            assertEquals(expected.timestamps().get(i).longValue(), actual.timestampNanos(i), "timestamp " + i);
+        }
+    }
+
+    private static void run(final String... command) throws Exception
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), output);
+    }
+
+    private static boolean haveEditcap()
+    {
+        return Files.isExecutable(Path.of("/usr/bin/editcap"));
+    }
+
+    @Test
+    void shouldReadWhatLibpcapReads() throws Exception
+    {
+        assertSame(libpcap(trace), Traces.preload(trace));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pcapng", "nsecpcap"})
+    void shouldReadEditcapConversionsLikeTheOriginal(final String format) throws Exception
+    {
+        Assumptions.assumeTrue(haveEditcap(), "editcap (Wireshark) not installed; CI installs it with tshark");
+        final Path converted = tmp.resolve("converted." + format);
+        run("editcap", "-F", format, trace.toString(), converted.toString());
+        assertSame(libpcap(trace), Traces.preload(converted));
+    }
+
+    @Test
+    void shouldReadABigEndianPcap() throws Exception
+    {
+        final byte[] bytes = Files.readAllBytes(trace);
+        final ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer out = ByteBuffer.allocate(bytes.length).order(ByteOrder.BIG_ENDIAN);
+        out.putInt(in.getInt(0)).putShort(in.getShort(4)).putShort(in.getShort(6)).putInt(in.getInt(8))
+            .putInt(in.getInt(12)).putInt(in.getInt(16)).putInt(in.getInt(20));
+        int at = 24;
+        while (at < bytes.length)
+        {
+            final int caplen = in.getInt(at + 8);
+            out.putInt(in.getInt(at)).putInt(in.getInt(at + 4)).putInt(caplen).putInt(in.getInt(at + 12));
+            out.put(bytes, at + 16, caplen);
+            at += 16 + caplen;
+        }
+        final Path bigEndian = tmp.resolve("big.pcap");
+        Files.write(bigEndian, out.array());
+        assertSame(libpcap(trace), Traces.preload(bigEndian));
+    }
+
+    @Test
+    void shouldMapPcapngInterfaceNamesToPorts() throws Exception
+    {
+        Assumptions.assumeTrue(haveEditcap(), "mergecap (Wireshark) not installed; CI installs it with tshark");
+        // Two captures merged into one pcapng with two interfaces, named by text2pcap: Port3 gets frames of
+        // 60..69 bytes, Port2 frames of 100..109 bytes.
+        final Path a = tmp.resolve("a.pcapng");
+        final Path b = tmp.resolve("b.pcapng");
+        run("text2pcap", "-q", "-F", "pcapng", "-N", "Port3", hexDump(tmp.resolve("a.txt"), 60).toString(),
+            a.toString());
+        run("text2pcap", "-q", "-F", "pcapng", "-N", "Port2", hexDump(tmp.resolve("b.txt"), 100).toString(),
+            b.toString());
+        final Path merged = tmp.resolve("merged.pcapng");
+        run("mergecap", "-F", "pcapng", "-w", merged.toString(), a.toString(), b.toString());
+        final DataplaneConfig config = ConfigLoader.load(ReplayGoldenTest.DEMO.resolve("config.json"));
+        final PreloadedTrace frames = Traces.preload(merged, config, -1);
+        assertEquals(20, frames.count());
+        for (int i = 0; i < frames.count(); i++)
+        {
+            final int port = frames.length(i) < 100 ? 2 : 1;
+            assertEquals(port, frames.port(i), "frame " + i + " (" + frames.length(i) + " bytes)");
+        }
+        final PreloadedTrace forced = Traces.preload(merged, config, 0);
+        for (int i = 0; i < forced.count(); i++)
+        {
+            assertEquals(0, forced.port(i), "--in-port wins");
+        }
+    }
+
+    /** text2pcap input: ten frames of {@code base}..{@code base + 9} bytes. */
+    private static Path hexDump(final Path path, final int base) throws Exception
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 10; i++)
+        {
+            for (int offset = 0; offset < base + i; offset += 16)
+            {
+                text.append(String.format("%04x ", offset));
+                for (int j = offset; j < Math.min(offset + 16, base + i); j++)
+                {
+                    text.append(String.format(" %02x", j & 0xFF));
+                }
+                text.append('\n');
+            }
+            text.append('\n');
+        }
+        Files.writeString(path, text);
+        return path;
+    }
+
+    @Test
+    void shouldRefuseBrokenPcapngBlocksWithTheirOffset() throws Exception
+    {
+        Assumptions.assumeTrue(haveEditcap(), "editcap (Wireshark) not installed; CI installs it with tshark");
+        final Path ng = tmp.resolve("t.pcapng");
+        run("editcap", "-F", "pcapng", trace.toString(), ng.toString());
+        final byte[] bytes = Files.readAllBytes(ng);
+        final ByteBuffer data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        // Walk to the 100th enhanced packet block and break its trailing length.
+        int at = 0;
+        int packets = 0;
+        while (true)
+        {
+            final int type = data.getInt(at);
+            final int length = data.getInt(at + 4);
+            if (type == 6 && ++packets == 100)
+            {
+                data.putInt(at + length - 4, length + 4);
+                break;
+            }
+            at += length;
+        }
+        final Path broken = tmp.resolve("broken.pcapng");
+        Files.write(broken, bytes);
+        final TraceFileException ex = assertThrows(TraceFileException.class, () -> Traces.preload(broken));
+        assertTrue(ex.getMessage().contains("broken pcapng block at byte " + at), ex.getMessage());
+        assertEquals(1, ex.getMessage().lines().count());
+        final Path cut = tmp.resolve("cut.pcapng");
+        Files.write(cut, Arrays.copyOf(Files.readAllBytes(ng), (int)Files.size(ng) - 10));
+        assertTrue(assertThrows(TraceFileException.class, () -> Traces.preload(cut)).getMessage()
+            .contains("broken pcapng block"));
+    }
+}
