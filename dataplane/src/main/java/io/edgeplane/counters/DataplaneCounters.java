@@ -34,6 +34,8 @@ public final class DataplaneCounters
     private final AtomicCounter[] portTxBytes;
     private final Map<String, AtomicCounter> stageCounters = new LinkedHashMap<>();
     private final Map<String, AtomicCounter> eventCounters = new LinkedHashMap<>();
+    private final Map<String, AtomicCounter> stageVectors = new LinkedHashMap<>();
+    private final Map<String, AtomicCounter> stageNanos = new LinkedHashMap<>();
     private final String[] portNames;
 
     public DataplaneCounters(final String[] portNames)
@@ -74,6 +76,49 @@ public final class DataplaneCounters
     public AtomicCounter stage(final String name)
     {
         return stageCounters.computeIfAbsent(name, n -> manager.newCounter("stage " + n + " packets", TYPE_STAGE));
+    }
+
+    /** Vectors a stage ran (with {@link #stage} and {@link #stageNanos}: the runtime table). */
+    public AtomicCounter stageVectors(final String name)
+    {
+        return stageVectors.computeIfAbsent(name, n -> manager.newCounter("stage " + n + " vectors", TYPE_STAGE));
+    }
+
+    /** Nanoseconds a stage spent in its vectors. */
+    public AtomicCounter stageNanos(final String name)
+    {
+        return stageNanos.computeIfAbsent(name, n -> manager.newCounter("stage " + n + " nanos", TYPE_STAGE));
+    }
+
+    /** One row of the runtime table. */
+    public record StageRuntime(String stage, long packets, long vectors, long nanos)
+    {
+        public double vectorSize()
+        {
+            return vectors == 0 ? 0 : (double)packets / vectors;
+        }
+
+        public double nanosPerPacket()
+        {
+            return packets == 0 ? 0 : (double)nanos / packets;
+        }
+
+        /** This row minus an earlier reading of it (a measurement window). */
+        public StageRuntime since(final StageRuntime earlier)
+        {
+            return earlier == null ? this : new StageRuntime(stage, packets - earlier.packets,
+                vectors - earlier.vectors, nanos - earlier.nanos);
+        }
+    }
+
+    /** Per stage: packets, vectors and time, in graph registration order (VPP's {@code show runtime}). */
+    public java.util.List<StageRuntime> runtime()
+    {
+        final java.util.List<StageRuntime> rows = new java.util.ArrayList<>();
+        stageCounters.forEach((name, counter) -> rows.add(new StageRuntime(name, counter.get(),
+            stageVectors.containsKey(name) ? stageVectors.get(name).get() : 0,
+            stageNanos.containsKey(name) ? stageNanos.get(name).get() : 0)));
+        return rows;
     }
 
     /**

@@ -31,6 +31,8 @@ public final class RoutingTable
     public static final int MAX_METRIC = RouteConfig.MAX_METRIC;
     private static final int SYSTEM_LOCAL_METRIC = -2;
     private static final int CONNECTED_METRIC = 0;
+    /** Up to this many routes, {@link #addAll} updates in place; beyond, one full rebuild is cheaper. */
+    private static final int INCREMENTAL_LIMIT = 4096;
 
     private static final int TYPE_USER = 0;
     private static final int TYPE_CONNECTED = 1;
@@ -225,8 +227,8 @@ public final class RoutingTable
     }
 
     /**
-     * Add many routes at once (config, route files): validated first, then compiled with one full build instead
-     * of one update each. All or nothing.
+     * Add many routes at once (config, route files): validated first, then compiled (in place for a few, with one
+     * full build for many). All or nothing.
      */
     public synchronized void addAll(final List<RouteConfig> routes, final List<Integer> portIndexes)
         throws RouteException
@@ -270,7 +272,8 @@ public final class RoutingTable
                 added++;
             }
         }
-        if (userRoutes + added > maxRoutes || !rebuild())
+        final boolean fits = userRoutes + added <= maxRoutes;
+        if (!fits || !(undo.size() <= INCREMENTAL_LIMIT ? recomputeAll(undo) : rebuild()))
         {
             for (int i = undo.size() - 1; i >= 0; i--)
             {
@@ -291,6 +294,22 @@ public final class RoutingTable
                 "route table full (capacity " + maxRoutes + " routes)" : "forwarding table capacity exhausted");
         }
         userRoutes += added;
+    }
+
+    /**
+     * Compile the prefixes a batch touched one by one, in place (a few routes: a full rebuild would allocate a second
+     * 64 MiB table for nothing).
+     */
+    private boolean recomputeAll(final List<Undo> changes)
+    {
+        for (final Undo change : changes)
+        {
+            if (!recompute(change.state()))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** How to take back one route of a failed {@link #addAll}: remove it, or restore its next hop and metric. */

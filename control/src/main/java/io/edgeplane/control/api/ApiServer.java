@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * GET    /v1/ports                             PUT  /v1/ports/{name} {adminUp}
  * GET    /v1/neighbors                         POST /v1/neighbors {interface, ip, mac}
  * DELETE /v1/neighbors?interface=Port2&amp;ip=10.2.0.9
- * GET    /v1/counters      GET /metrics (Prometheus text)
+ * GET    /v1/counters      GET /metrics (Prometheus text)      GET /v1/runtime (per-stage costs)
  * POST   /v1/trace {packets, address?}         GET  /v1/trace (text)
  * GET    /v1/config (the running config, in the config file's format)
  * </pre>
@@ -352,6 +352,11 @@ public final class ApiServer implements AutoCloseable
             {
                 requireMethod(method, "GET", path);
                 send(call, 200, status.counters());
+            }
+            case "/v1/runtime" ->
+            {
+                requireMethod(method, "GET", path);
+                send(call, 200, status.runtime());
             }
             case "/metrics" ->
             {

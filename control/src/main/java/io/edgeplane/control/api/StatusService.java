@@ -75,6 +75,19 @@ public final class StatusService
         return out.toString();
     }
 
+    /** The runtime table: per stage packets, vectors, nanoseconds, average vector size, ns per packet. */
+    public JsonNode runtime()
+    {
+        final com.fasterxml.jackson.databind.node.ArrayNode rows = MAPPER.createArrayNode();
+        for (final DataplaneCounters.StageRuntime row : counters.runtime())
+        {
+            rows.addObject().put("stage", row.stage()).put("packets", row.packets()).put("vectors", row.vectors())
+                .put("nanos", row.nanos()).put("vectorSize", Math.round(row.vectorSize() * 10) / 10.0)
+                .put("nsPerPacket", Math.round(row.nanosPerPacket() * 100) / 100.0);
+        }
+        return rows;
+    }
+
     public ObjectNode startTrace(final JsonNode body) throws ApiException
     {
         if (body == null || !body.isObject())

@@ -215,6 +215,33 @@ public final class ControlCommands
         }
     }
 
+    @Command(name = "runtime", description = "Per-stage packets, vectors, vector size and ns/packet of the running " +
+        "gateway (VPP's show runtime).")
+    public static final class Runtime implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            final JsonNode rows = client.callJson("GET", "/v1/runtime", null);
+            if (client.json)
+            {
+                System.out.println(rows.toPrettyString());
+                return;
+            }
+            final java.util.List<io.edgeplane.counters.DataplaneCounters.StageRuntime> table =
+                new java.util.ArrayList<>();
+            for (final JsonNode row : rows)
+            {
+                table.add(new io.edgeplane.counters.DataplaneCounters.StageRuntime(row.path("stage").asText(),
+                    row.path("packets").asLong(), row.path("vectors").asLong(), row.path("nanos").asLong()));
+            }
+            System.out.print(RuntimeTable.format(table));
+        }
+    }
+
     @Command(name = "counters", description = "Counters of the running gateway.")
     public static final class Counters implements Runnable
     {

@@ -101,8 +101,9 @@ public final class ReplayCommand implements Callable<Integer>
 
     static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace)
     {
-        out.printf("replayed %d packets in %.1f ms (%.2f Mpps)%n", result.packets(), result.elapsedNanos() / 1e6,
-            result.elapsedNanos() == 0 ? 0.0 : result.packets() * 1e3 / result.elapsedNanos());
+        out.printf("replayed %d packets in %.1f ms%s%n", result.packets(), result.elapsedNanos() / 1e6,
+            result.packets() < 100_000 ? "" : String.format(" (%.2f Mpps)", result.packets() * 1e3 /
+            result.elapsedNanos()));
         out.println("packets out per port:");
         result.counters().ports.forEach((name, counters) ->
             out.printf("  %-10s rx %6d  tx %6d%n", name, counters.get("rx-packets"), counters.get("tx-packets")));

@@ -201,10 +201,13 @@ public final class PcapReader implements AutoCloseable
         return batch.count;
     }
 
-    /** Move what is not consumed to the front of the buffer (frames of the last batch are released). */
+    /**
+     * Move what is not consumed to the front of the buffer (frames of the last batch are released), once at least
+     * half of it was consumed, or when it is full: each byte is moved at most about once.
+     */
     private void compact()
     {
-        if (position > 0)
+        if (position > bytes.capacity() / 2 || position > 0 && limit == bytes.capacity())
         {
             final int remaining = limit - position;
             buffer.putBytes(0, buffer, position, remaining);

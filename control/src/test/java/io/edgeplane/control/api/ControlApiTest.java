@@ -293,6 +293,20 @@ class ControlApiTest
     }
 
     @Test
+    void shouldServeTheRuntimeTable() throws Exception
+    {
+        final JsonNode rows = json(gateway.request("GET", "/v1/runtime", null));
+        final List<String> stages = new ArrayList<>();
+        rows.forEach(row -> stages.add(row.get("stage").asText()));
+        assertTrue(stages.containsAll(List.of("ethernet-input", "ip4-input", "ip4-lookup", "ip4-rewrite",
+            "interface-output", "error-drop")), stages.toString());
+        for (final JsonNode row : rows)
+        {
+            assertTrue(row.has("packets") && row.has("vectors") && row.has("nsPerPacket"), row.toString());
+        }
+    }
+
+    @Test
     void shouldExportPrometheusCounters() throws Exception
     {
         final String metrics = gateway.request("GET", "/metrics", null).body();
