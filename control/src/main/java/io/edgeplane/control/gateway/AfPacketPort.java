@@ -5,6 +5,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.ReceiveOffloads;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -13,7 +14,9 @@ import static io.edgeplane.control.gateway.LinuxPacketSockets.Setup.LIBC;
 /**
  * A config port on a Linux AF_PACKET socket. Receive reads a {@code TPACKET_V3} ring mapped into our memory: the
  * kernel copies frames into ring blocks in its receive path (on whichever core took the interrupt), and the worker
- * copies each frame from the ring into a pool slot without a system call. Transmit stages a vector's frames
+ * copies each frame from the ring into a pool slot without a system call; frames a peer left with a partial
+ * checksum (TP_STATUS_CSUMNOTREADY) or sent as TCP super-frames (TSO/GSO) are completed and segmented on the way
+ * ({@link ReceiveOffloads}). Transmit stages a vector's frames
  * off-heap and sends them with one {@code sendmmsg}. Bound to one interface, promiscuous, with our own
  * transmissions ignored ({@code PACKET_IGNORE_OUTGOING}). Owned by the worker thread.
  *
@@ -48,16 +51,19 @@ public final class AfPacketPort implements PortIo
     private final Pointer[] txMessagesFrom = new Pointer[BURST];
     private final Memory statistics = new Memory(12);
     private final Memory statisticsLength = new Memory(4);
-    private Dataplane dataplane;
+    private final int mtu;
+    private ReceiveOffloads offloads;
     private int block;
     private int staged;
     private long packetIds;
     private long drops;
     private long errors;
 
-    public AfPacketPort(final int index, final String portName, final String device) throws GatewayException
+    public AfPacketPort(final int index, final String portName, final String device, final int mtu)
+        throws GatewayException
     {
         this.index = index;
+        this.mtu = mtu;
         int socket = -1;
         Pointer mapped = null;
         try
@@ -157,7 +163,7 @@ public final class AfPacketPort implements PortIo
     @Override
     public void attach(final Dataplane dataplane)
     {
-        this.dataplane = dataplane;
+        this.offloads = new ReceiveOffloads(dataplane);
     }
 
     /** Reads every frame of the next ready block (the kernel retires a block when full or after 1 ms). */
@@ -179,7 +185,9 @@ public final class AfPacketPort implements PortIo
             final int mac = ring.getShort(offset + 24) & 0xFFFF;
             if (snapLength == wireLength)
             {
-                dataplane.receive(index, ring, offset + mac, snapLength, ++packetIds, now);
+                final boolean partial = (ring.getInt(offset + 20) & LinuxPacketSockets.TP_STATUS_CSUMNOTREADY) != 0;
+                packetIds += offloads.receive(index, ring, offset + mac, snapLength, partial, mtu, packetIds + 1,
+                    now);
             }
             else
             {

@@ -99,7 +99,7 @@ public final class Gateway implements AutoCloseable
                 try
                 {
                     livePorts[i] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.mtu(i)) :
-                        new AfPacketPort(i, ports.name(i), ports.device(i));
+                        new AfPacketPort(i, ports.name(i), ports.device(i), ports.mtu(i));
                 }
                 catch (final GatewayException ex)
                 {

@@ -28,6 +28,8 @@ final class LinuxPacketSockets
     static final int TPACKET_V3 = 2;
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
+    /** The frame's transport checksum is to be filled in by "the hardware" (CHECKSUM_PARTIAL). */
+    static final int TP_STATUS_CSUMNOTREADY = 8;
     static final int PROT_READ = 1;
     static final int PROT_WRITE = 2;
     static final int MAP_SHARED = 1;

@@ -2,6 +2,7 @@ package io.edgeplane.control.gateway;
 
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.ReceiveOffloads;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
@@ -18,10 +19,10 @@ import org.pcap4j.core.RawPacketListener;
 public final class PcapPort implements PortIo
 {
     /**
-     * Capture length: a frame never exceeds a pool slot, and libpcap sizes each ring slot by the snaplen, so a
-     * 64 KiB snaplen would leave a 16 MiB ring with room for only ~250 frames.
+     * Capture length: whole TCP super-frames (TSO/GSO, up to 64 KiB) must arrive to be segmented. libpcap's
+     * TPACKET_V3 ring packs frames by their real length, so the large snaplen costs no ring space.
      */
-    public static final int SNAPLEN = 2048;
+    public static final int SNAPLEN = 65_600;
     public static final int RING_BYTES = 32 << 20;
     public static final int POLL_BURST = 64;
 
@@ -30,7 +31,8 @@ public final class PcapPort implements PortIo
     private final byte[] transmit;
     private final UnsafeBuffer frame = new UnsafeBuffer(new byte[0]);
     private final RawPacketListener listener;
-    private Dataplane dataplane;
+    private final int mtu;
+    private ReceiveOffloads offloads;
     private long packetIds;
     private long errors;
 
@@ -39,6 +41,7 @@ public final class PcapPort implements PortIo
     {
         this.index = index;
         this.transmit = new byte[mtu + 64];
+        this.mtu = mtu;
         try
         {
             handle = new PcapHandle.Builder(device)
@@ -62,17 +65,20 @@ public final class PcapPort implements PortIo
         {
             throw new GatewayException("libpcap is not installed: run 'apt-get install -y libpcap0.8'");
         }
+        // libpcap does not say which frames carry a partial checksum (TP_STATUS_CSUMNOTREADY): every TCP and UDP
+        // checksum is computed again, which also rewrites a corrupt one (AF_PACKET ports know and do not).
         listener = packet ->
         {
             frame.wrap(packet);
-            dataplane.receive(this.index, frame, 0, packet.length, ++packetIds, System.nanoTime());
+            packetIds += offloads.receive(this.index, frame, 0, packet.length, true, this.mtu, packetIds + 1,
+                System.nanoTime());
         };
     }
 
     @Override
     public void attach(final Dataplane dataplane)
     {
-        this.dataplane = dataplane;
+        this.offloads = new ReceiveOffloads(dataplane);
     }
 
     @Override

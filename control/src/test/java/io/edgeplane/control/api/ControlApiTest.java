@@ -119,6 +119,12 @@ class ControlApiTest
             {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\",\"colour\":1}",
                 "400", "colour", "unknown field"},
             {"[1,2,3]", "400", null, "must be a JSON object"},
+            {route("Port3", "10.0.0.0/8", "10.3.0.9", 1) + " garbage", "400", null, "malformed JSON"},
+            {route("Port3", "10.0.0.0/8", "10.3.0.9", 1) + route("Port3", "10.1.0.0/16", "10.3.0.9", 1), "400", null,
+                "content after the JSON value"},
+            {"{\"interface\":\"Port3\",\"interface\":\"Port2\",\"prefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\"}",
+                "400", null, "Duplicate field 'interface'"},
+            {route("Port3", "10.0.0.0/8", "10.3.0.255", 1), "400", "nextHop", "network or broadcast address"},
             {"{\"pad\":\"" + "x".repeat(70_000) + "\"}", "413", null, "larger than"},
         };
         for (final String[] c : cases)

@@ -44,6 +44,12 @@ abstract class GatewayNetnsContract
     /** The {@code --io} mode under test. */
     abstract String io();
 
+    /**
+     * True: the peers keep the transmit offloads every veth has by default (partial checksums, TSO super-frames);
+     * false: the contract runs once more with them off ({@code ethtool -K tx off}), real checksums on the wire.
+     */
+    abstract boolean peerOffloads();
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String GW = "ept-gw";
     private static final String CLIENT = "ept-cl";
@@ -67,9 +73,9 @@ abstract class GatewayNetnsContract
         {
             netns.add(ns);
         }
-        link(CLIENT, "ept-c1", "10.1.0.10/24", "ept-p1", "02:00:00:00:01:01", "10.1.0.1");
-        link(SERVER_A, "ept-sa", "10.2.0.20/24", "ept-p2", "02:00:00:00:02:01", "10.2.0.1");
-        link(SERVER_B, "ept-sb", "10.3.0.30/24", "ept-p3", "02:00:00:00:03:01", "10.3.0.1");
+        link(CLIENT, "ept-c1", "10.1.0.10/24", "ept-p1", "02:00:00:00:01:01", "10.1.0.1", peerOffloads());
+        link(SERVER_A, "ept-sa", "10.2.0.20/24", "ept-p2", "02:00:00:00:02:01", "10.2.0.1", peerOffloads());
+        link(SERVER_B, "ept-sb", "10.3.0.30/24", "ept-p3", "02:00:00:00:03:01", "10.3.0.1", peerOffloads());
         Netns.must("ip", "-n", SERVER_A, "addr", "add", "192.168.20.1/32", "dev", "lo");
         Netns.must("ip", "-n", SERVER_B, "addr", "add", "192.168.20.1/32", "dev", "lo");
         config = dir.resolve("config.json");
@@ -88,14 +94,17 @@ abstract class GatewayNetnsContract
 
     /** A veth pair: the host end in {@code ns} with an address and default route, the gateway end in ept-gw. */
     private static void link(final String ns, final String hostEnd, final String address, final String gwEnd,
-        final String gwMac, final String gatewayAddress) throws IOException
+        final String gwMac, final String gatewayAddress, final boolean offloads) throws IOException
     {
         Netns.must("ip", "link", "add", hostEnd, "netns", ns, "type", "veth", "peer", "name", gwEnd, "netns", GW);
         Netns.must("ip", "-n", ns, "addr", "add", address, "dev", hostEnd);
         Netns.must("ip", "-n", ns, "link", "set", hostEnd, "up");
         Netns.must("ip", "-n", ns, "route", "add", "default", "via", gatewayAddress);
-        // Real checksums on the wire: veth would otherwise leave TCP/UDP checksums for an offload that never comes.
-        Netns.mustExec(ns, "ethtool", "-K", hostEnd, "tx", "off");
+        if (!offloads)
+        {
+            // The second run: real checksums and MTU-sized segments on the wire.
+            Netns.mustExec(ns, "ethtool", "-K", hostEnd, "tx", "off");
+        }
         Netns.mustExec(GW, "sysctl", "-qw", "net.ipv6.conf." + gwEnd + ".disable_ipv6=1");
         Netns.must("ip", "-n", GW, "link", "set", gwEnd, "address", gwMac);
         Netns.must("ip", "-n", GW, "link", "set", gwEnd, "up");
@@ -232,6 +241,23 @@ abstract class GatewayNetnsContract
             final MessageDigest sha = MessageDigest.getInstance("SHA-256");
             assertArrayEquals(sha.digest(blob), MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)),
                 "bytes intact, " + HexFormat.of().formatHex(sha.digest(blob)));
+            final JsonNode events = api("GET", "/v1/counters", null).path("events");
+            if (peerOffloads())
+            {
+                // The server's TSO hands the gateway super-frames of up to 64 KiB for a 1500-byte path: they were
+                // segmented, and partial checksums completed.
+                assertTrue(events.path("rx-gso-frames").asLong() > 0, events.toString());
+                assertTrue(events.path("rx-gso-segments").asLong() > events.path("rx-gso-frames").asLong(),
+                    events.toString());
+                if ("afpacket".equals(io()))
+                {
+                    assertTrue(events.path("rx-checksum-completed").asLong() > 0, events.toString());
+                }
+            }
+            else
+            {
+                assertEquals(0, events.path("rx-gso-frames").asLong(), events.toString());
+            }
         }
         finally
         {

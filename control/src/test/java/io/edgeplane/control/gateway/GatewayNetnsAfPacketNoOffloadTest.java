@@ -1,0 +1,17 @@
+package io.edgeplane.control.gateway;
+
+/** Runs every test (and assertion) of {@link GatewayNetnsContract} with {@code --io afpacket}, with the peers' transmit offloads off. */
+class GatewayNetnsAfPacketNoOffloadTest extends GatewayNetnsContract
+{
+    @Override
+    String io()
+    {
+        return "afpacket";
+    }
+
+    @Override
+    boolean peerOffloads()
+    {
+        return false;
+    }
+}

@@ -1,0 +1,17 @@
+package io.edgeplane.control.gateway;
+
+/** Runs every test (and assertion) of {@link GatewayNetnsContract} with {@code --io pcap}, with the peers' transmit offloads off. */
+class GatewayNetnsPcapNoOffloadTest extends GatewayNetnsContract
+{
+    @Override
+    String io()
+    {
+        return "pcap";
+    }
+
+    @Override
+    boolean peerOffloads()
+    {
+        return false;
+    }
+}
