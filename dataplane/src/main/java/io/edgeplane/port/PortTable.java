@@ -29,7 +29,11 @@ public final class PortTable implements PortView
     private final long[] mac;
     private final int[] address;
     private final int[] prefixLength;
-    private final int[] mtu;
+    private final int[] configuredMtu;
+    /** Effective MTU: the smaller of the config's and the device's (a device may be changed under us). */
+    private final AtomicIntegerArray mtu;
+    /** 1 while the port's device exists and is up (live mode follows it; replay never changes it). */
+    private final AtomicIntegerArray linkUp;
     private final int[] vlan;
     private final String[] device;
     private final AtomicIntegerArray adminUp;
@@ -47,7 +51,9 @@ public final class PortTable implements PortView
         mac = new long[n];
         address = new int[n];
         prefixLength = new int[n];
-        mtu = new int[n];
+        configuredMtu = new int[n];
+        mtu = new AtomicIntegerArray(n);
+        linkUp = new AtomicIntegerArray(n);
         vlan = new int[n];
         device = new String[n];
         adminUp = new AtomicIntegerArray(n);
@@ -61,7 +67,9 @@ public final class PortTable implements PortView
             mac[i] = port.mac();
             address[i] = port.address();
             prefixLength[i] = port.prefixLength();
-            mtu[i] = port.mtu();
+            configuredMtu[i] = port.mtu();
+            mtu.set(i, port.mtu());
+            linkUp.set(i, 1);
             vlan[i] = port.vlan();
             device[i] = port.device();
             adminUp.set(i, port.adminUp() ? 1 : 0);
@@ -119,9 +127,32 @@ public final class PortTable implements PortView
         return prefixLength[port];
     }
 
+    /** The effective MTU (hot path: one plain-enough volatile read). */
     public int mtu(final int port)
     {
-        return mtu[port];
+        return mtu.get(port);
+    }
+
+    public int configuredMtu(final int port)
+    {
+        return configuredMtu[port];
+    }
+
+    /** The device's MTU changed: the effective MTU becomes the smaller of it and the config's. */
+    public void deviceMtu(final int port, final int deviceMtu)
+    {
+        mtu.set(port, deviceMtu > 0 ? Math.min(configuredMtu[port], deviceMtu) : configuredMtu[port]);
+    }
+
+    public boolean linkUp(final int port)
+    {
+        return linkUp.get(port) != 0;
+    }
+
+    /** The device appeared or went (control thread); the routing table must be refreshed for the port after. */
+    public void linkUp(final int port, final boolean up)
+    {
+        linkUp.set(port, up ? 1 : 0);
     }
 
     public int vlan(final int port)

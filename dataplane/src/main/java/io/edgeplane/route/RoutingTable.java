@@ -371,7 +371,7 @@ public final class RoutingTable
         return true;
     }
 
-    /** Re-evaluate every prefix with a route through {@code port}, after its administrative state changed. */
+    /** Re-evaluate every prefix with a route through {@code port}, after its administrative or link state changed. */
     public synchronized void refreshPort(final int port)
     {
         for (final PrefixState state : prefixes.values())
@@ -428,7 +428,8 @@ public final class RoutingTable
 
     private boolean usable(final Candidate c)
     {
-        return ports == null || c.type == TYPE_LOCAL || c.type == TYPE_BROADCAST || ports.adminUp(c.port);
+        return ports == null || c.type == TYPE_LOCAL || c.type == TYPE_BROADCAST ||
+            ports.adminUp(c.port) && ports.linkUp(c.port);
     }
 
     /** The group this prefix should resolve to now (a reference the caller must release), or -1. */

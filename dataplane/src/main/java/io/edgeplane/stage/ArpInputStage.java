@@ -10,12 +10,15 @@ import io.edgeplane.proto.EthernetFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.route.NeighborTable;
 import io.edgeplane.trace.PacketTracer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * ARP (RFC 826): answers requests for any address the receiving port holds (its own, NAT pool addresses,
  * LoadBalancer VIPs) by turning the request into the reply in place, and learns the sender's MAC (from requests
  * addressed to us, and from any ARP whose sender is already a known neighbor, as Linux does) into the neighbor
- * table, which also confirms the entry for ageing. Replies are consumed after learning.
+ * table, which also confirms the entry for ageing. The table is bounded: a flood of ARP from many addresses is
+ * refused past its capacity ({@code neighbor-table-full}) instead of growing memory. Replies are consumed after
+ * learning.
  */
 public final class ArpInputStage extends Stage
 {
@@ -26,6 +29,7 @@ public final class ArpInputStage extends Stage
     private final NeighborResolver resolver;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
+    private final AtomicCounter refused;
     private int interfaceOutput;
 
     public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
@@ -35,6 +39,7 @@ public final class ArpInputStage extends Stage
         this.ports = ports;
         this.neighbors = neighbors;
         this.resolver = resolver;
+        this.refused = counters.event("neighbor-table-full");
     }
 
     @Override
@@ -76,7 +81,12 @@ public final class ArpInputStage extends Stage
                 !EthernetFlyweight.isMulticast(senderMac);
             if (senderValid && (forUs || neighbors.lookup(port, senderIp) != NeighborTable.NO_MAC))
             {
-                resolver.onLearned(port, senderIp, neighbors.learn(port, senderIp, senderMac));
+                final int outcome = neighbors.learn(port, senderIp, senderMac);
+                if (outcome == NeighborTable.REFUSED)
+                {
+                    refused.incrementRelease();
+                }
+                resolver.onLearned(port, senderIp, outcome);
             }
             if (op == ArpFlyweight.OP_REQUEST)
             {

@@ -257,6 +257,16 @@ public final class Dataplane
         return fired;
     }
 
+    /**
+     * A port could not send {@code packets} frames ({@code bytes} in all) that interface-output counted as
+     * transmitted: they come off the port's tx counters (the port counts them as errors). Worker thread.
+     */
+    public void txFailed(final int port, final long packets, final long bytes)
+    {
+        counters.txPackets(port).getAndAddRelease(-packets);
+        counters.txBytes(port).getAndAddRelease(-bytes);
+    }
+
     /** Process whatever was received and not yet processed. */
     public void flush()
     {

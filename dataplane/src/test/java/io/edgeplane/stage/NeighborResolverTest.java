@@ -121,6 +121,30 @@ class NeighborResolverTest
     }
 
     @Test
+    void shouldRefuseNeighborsBeyondTheTableCapacityUnderAnArpFlood() throws Exception
+    {
+        final Harness harness = new Harness("""
+            { "ports": [ { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.0.0.1/8" } ] }
+            """);
+        final int flood = Dataplane.NEIGHBOR_CAPACITY + 100;
+        for (int i = 0; i < flood; i++)
+        {
+            final int sender = ip("10.1.0.0") + i;
+            final long mac = 0x0200_0000_0000L | i;
+            harness.receiveAt(0, Frames.ethernet(0xFFFF_FFFF_FFFFL, mac, 0x0806,
+                Frames.arp(1, mac, sender, 0, ip("10.0.0.1"))), i * 1000L);
+            if (i % 256 == 255)
+            {
+                harness.flush();
+                harness.sent.clear();
+            }
+        }
+        harness.flush();
+        assertEquals(Dataplane.NEIGHBOR_CAPACITY, harness.dataplane.neighbors().size());
+        assertEquals(100L, harness.dataplane.counters().snapshot().events.get("neighbor-table-full"));
+    }
+
+    @Test
     void shouldNeverAgeStaticNeighbors() throws Exception
     {
         final Harness harness = new Harness();

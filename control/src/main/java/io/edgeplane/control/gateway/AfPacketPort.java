@@ -52,6 +52,7 @@ public final class AfPacketPort implements PortIo
     private final Memory statistics = new Memory(12);
     private final Memory statisticsLength = new Memory(4);
     private final int mtu;
+    private Dataplane dataplane;
     private ReceiveOffloads offloads;
     private int block;
     private int staged;
@@ -163,6 +164,7 @@ public final class AfPacketPort implements PortIo
     @Override
     public void attach(final Dataplane dataplane)
     {
+        this.dataplane = dataplane;
         this.offloads = new ReceiveOffloads(dataplane);
     }
 
@@ -208,6 +210,7 @@ public final class AfPacketPort implements PortIo
         if (length > STAGE_SLOT)
         {
             errors++;
+            dataplane.txFailed(index, 1, length);
             return;
         }
         from.buffer().getBytes(from.frameOffset(h), txStage, staged * STAGE_SLOT, length);
@@ -234,7 +237,17 @@ public final class AfPacketPort implements PortIo
             }
             sent += result;
         }
-        errors += staged - sent;
+        if (sent < staged)
+        {
+            // Not sent is not transmitted: counted as errors, taken off the tx counters.
+            long bytes = 0;
+            for (int i = sent; i < staged; i++)
+            {
+                bytes += txVectors.getLong(i * IOVEC + 8);
+            }
+            errors += staged - sent;
+            dataplane.txFailed(index, staged - sent, bytes);
+        }
         staged = 0;
     }
 

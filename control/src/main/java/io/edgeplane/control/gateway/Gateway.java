@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The gateway process: live ports, one run-to-completion worker (an Agrona agent), the control API and the
@@ -44,6 +45,8 @@ public final class Gateway implements AutoCloseable
     private final ControlService control;
     private final StatusService status;
     private final Path stateDirectory;
+    private final AtomicReferenceArray<PortIo> replacements;
+    private final DeviceMonitor monitor;
 
     /** How ports reach their Linux interfaces. */
     public enum Io
@@ -98,8 +101,7 @@ public final class Gateway implements AutoCloseable
                 }
                 try
                 {
-                    livePorts[i] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.mtu(i)) :
-                        new AfPacketPort(i, ports.name(i), ports.device(i), ports.mtu(i));
+                    livePorts[i] = open(io, ports, i);
                 }
                 catch (final GatewayException ex)
                 {
@@ -134,6 +136,7 @@ public final class Gateway implements AutoCloseable
             }
         }
         final WorkerProxy commands = new WorkerProxy(dataplane);
+        replacements = new AtomicReferenceArray<>(ports.count());
         final AtomicLongArray portStats = new AtomicLongArray(2 * ports.count());
         // A worker error is counted (worker-errors, in /v1/counters and /metrics) and logged in one line; the
         // agent keeps running.
@@ -141,13 +144,14 @@ public final class Gateway implements AutoCloseable
         final ErrorHandler log = error -> System.err.println("edgeplane: worker error: " + error);
         runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
             TimeUnit.MILLISECONDS.toNanos(1)), new CountedErrorHandler(log, workerErrors), null,
-            new GatewayAgent(dataplane, livePorts, commands, portStats));
+            new GatewayAgent(dataplane, livePorts, commands, portStats, replacements));
 
         try
         {
             store = new StateStore(stateDirectory);
             control = new ControlService(List.of(
-                new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats),
+                new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats,
+                    this::link),
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors())), store, config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());
@@ -164,6 +168,17 @@ public final class Gateway implements AutoCloseable
         }
         commands.workerStarted();
         AgentRunner.startOnThread(runner);
+        if (io != Io.NONE)
+        {
+            monitor = new DeviceMonitor(ports, dataplane.routes(), replacements, i -> open(io, ports, i));
+            final Thread thread = new Thread(monitor, "edgeplane-devices");
+            thread.setDaemon(true);
+            thread.start();
+        }
+        else
+        {
+            monitor = null;
+        }
         try
         {
             api = new ApiServer(apiAddress, token, control, status);
@@ -177,6 +192,10 @@ public final class Gateway implements AutoCloseable
 
     private void closeQuietly()
     {
+        if (monitor != null)
+        {
+            monitor.stop();
+        }
         runner.close();
         closePorts();
         try
@@ -220,12 +239,36 @@ public final class Gateway implements AutoCloseable
         }
     }
 
+    private static PortIo open(final Io io, final PortTable ports, final int i) throws GatewayException
+    {
+        return io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i)) :
+            new AfPacketPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i));
+    }
+
+    /** The device monitor's view of a port's link (up, down, missing), or "n/a" without devices. */
+    public String link(final int port)
+    {
+        return monitor == null ? "n/a" : monitor.link(port);
+    }
+
     /** Graceful stop: API first, then the worker, then ports; state is already durable, counters are written. */
     @Override
     public void close()
     {
         api.close();
+        if (monitor != null)
+        {
+            monitor.stop();
+        }
         runner.close();
+        for (int i = 0; i < livePorts.length; i++)
+        {
+            final PortIo pending = replacements.getAndSet(i, null);
+            if (pending != null)
+            {
+                pending.close();
+            }
+        }
         closePorts();
         try
         {

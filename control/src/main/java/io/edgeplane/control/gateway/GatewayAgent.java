@@ -5,6 +5,7 @@ import io.edgeplane.stage.Dataplane;
 import org.agrona.concurrent.Agent;
 
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The run-to-completion worker, with Aeron's duty cycle: timers on the cached clock first, then control commands
@@ -20,11 +21,13 @@ final class GatewayAgent implements Agent
 
     private final WorkerProxy commands;
     private final AtomicLongArray portStats;
+    private final AtomicReferenceArray<PortIo> replacements;
     private long nextStats;
 
     GatewayAgent(final Dataplane dataplane, final PortIo[] ports, final WorkerProxy commands,
-        final AtomicLongArray portStats)
+        final AtomicLongArray portStats, final AtomicReferenceArray<PortIo> replacements)
     {
+        this.replacements = replacements;
         this.dataplane = dataplane;
         this.ports = ports;
         this.commands = commands;
@@ -37,6 +40,21 @@ final class GatewayAgent implements Agent
         final long now = System.nanoTime();
         int work = dataplane.tick(now);
         work += commands.drain();
+        for (int i = 0; i < ports.length; i++)
+        {
+            if (replacements.get(i) != null)
+            {
+                // A device came back: the monitor opened a new socket; the old one is ours to close.
+                final PortIo fresh = replacements.getAndSet(i, null);
+                fresh.attach(dataplane);
+                if (ports[i] != null)
+                {
+                    ports[i].close();
+                }
+                ports[i] = fresh;
+                work++;
+            }
+        }
         for (final PortIo port : ports)
         {
             if (port != null)

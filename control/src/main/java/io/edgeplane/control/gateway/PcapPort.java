@@ -33,6 +33,7 @@ public final class PcapPort implements PortIo
     private final RawPacketListener listener;
     private final int mtu;
     private ReceiveOffloads offloads;
+    private Dataplane dataplane;
     private long packetIds;
     private long errors;
 
@@ -78,6 +79,7 @@ public final class PcapPort implements PortIo
     @Override
     public void attach(final Dataplane dataplane)
     {
+        this.dataplane = dataplane;
         this.offloads = new ReceiveOffloads(dataplane);
     }
 
@@ -109,6 +111,7 @@ public final class PcapPort implements PortIo
         if (length > transmit.length)
         {
             errors++;
+            dataplane.txFailed(index, 1, length);
             return;
         }
         pool.buffer().getBytes(pool.frameOffset(h), transmit, 0, length);
@@ -119,6 +122,7 @@ public final class PcapPort implements PortIo
         catch (final PcapNativeException | NotOpenException ex)
         {
             errors++;
+            dataplane.txFailed(index, 1, length);
         }
     }
 

@@ -16,11 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntFunction;
 
 /**
  * Ports ({@code /v1/ports}): the config file defines them; at run time their administrative state is set
  * ({@code PUT /v1/ports/{name} {"adminUp": false}}): an atomic flag the worker reads, then the routes through the
- * port are re-evaluated (failover). GET shows each port with its counters.
+ * port are re-evaluated (failover). GET shows each port with its counters, its device's link state and its
+ * effective MTU (the smaller of the config's and the device's).
  */
 public final class PortResource implements ResourceHandler<PortResource.AdminState, PortResource.AdminState>
 {
@@ -29,6 +31,7 @@ public final class PortResource implements ResourceHandler<PortResource.AdminSta
     private final RoutingTable routes;
     private final DataplaneCounters counters;
     private final AtomicLongArray portStats;
+    private final IntFunction<String> link;
 
     /** The settable part of a port: {@code {"name", "adminUp"}}. */
     public record AdminState(String name, boolean adminUp)
@@ -53,6 +56,16 @@ public final class PortResource implements ResourceHandler<PortResource.AdminSta
     public PortResource(final List<PortConfig> configured, final PortTable ports, final RoutingTable routes,
         final DataplaneCounters counters, final AtomicLongArray portStats)
     {
+        this(configured, ports, routes, counters, portStats, port -> ports.linkUp(port) ? "up" : "down");
+    }
+
+    /**
+     * @param link the device's link state as shown by GET: {@code up}, {@code down} or {@code missing}.
+     */
+    public PortResource(final List<PortConfig> configured, final PortTable ports, final RoutingTable routes,
+        final DataplaneCounters counters, final AtomicLongArray portStats, final IntFunction<String> link)
+    {
+        this.link = link;
         this.configured = List.copyOf(configured);
         this.ports = ports;
         this.routes = routes;
@@ -143,6 +156,9 @@ public final class PortResource implements ResourceHandler<PortResource.AdminSta
     private Map<String, Object> view(final int port)
     {
         final Map<String, Object> json = configured.get(port).withAdminUp(ports.adminUp(port)).json();
+        json.put("link", link.apply(port));
+        json.put("mtu", ports.mtu(port));
+        json.put("configuredMtu", ports.configuredMtu(port));
         json.put("rxPackets", counters.rxPackets(port).get());
         json.put("txPackets", counters.txPackets(port).get());
         json.put("rxBytes", counters.rxBytes(port).get());
