@@ -16,16 +16,15 @@ import static io.edgeplane.control.gateway.LinuxPacketSockets.Setup.LIBC;
  * kernel copies frames into ring blocks in its receive path (on whichever core took the interrupt), and the worker
  * copies each frame from the ring into a pool slot without a system call; frames a peer left with a partial
  * checksum (TP_STATUS_CSUMNOTREADY) or sent as TCP super-frames (TSO/GSO) are completed and segmented on the way
- * ({@link ReceiveOffloads}). Transmit stages a vector's frames
- * off-heap and sends them with one {@code sendmmsg}. Bound to one interface, promiscuous, with our own
- * transmissions ignored ({@code PACKET_IGNORE_OUTGOING}). Owned by the worker thread.
+ * ({@link ReceiveOffloads}). Transmit copies frames into a {@link PacketTxRing} and makes one system call per
+ * vector. Bound to one interface, promiscuous, with outgoing frames ignored ({@code PACKET_IGNORE_OUTGOING}). Owned
+ * by the worker thread.
  *
  * <pre>
  * ring block:  tpacket_block_desc { version 0 | offset_to_priv 4 | block_status 8 | num_pkts 12 |
  *                                   offset_to_first_pkt 16 | blk_len 20 | seq_num 24 | ... }
  * packet:      tpacket3_hdr { tp_next_offset 0 | tp_sec 4 | tp_nsec 8 | tp_snaplen 12 | tp_len 16 |
  *                             tp_status 20 | tp_mac 24 (u16) | tp_net 26 (u16) | ... }
- * struct mmsghdr (64 B, LP64): msg_iov 16 | msg_iovlen 24 | msg_len 56;  struct iovec (16 B): base 0 | len 8
  * </pre>
  */
 public final class AfPacketPort implements PortIo
@@ -36,26 +35,19 @@ public final class AfPacketPort implements PortIo
     public static final int SOCKET_BUFFER = 32 << 20;
     private static final int FRAME_SIZE = 2048;
     private static final int RETIRE_BLOCK_MILLIS = 1;
-    private static final int MMSGHDR = 64;
-    private static final int IOVEC = 16;
     private static final int SOCKADDR_LL = 20;
-    private static final int STAGE_SLOT = 2048;
 
     private final int index;
     private final int fd;
     private final Pointer ringAddress;
     private final UnsafeBuffer ring;
-    private final UnsafeBuffer txMessages = direct(BURST * MMSGHDR);
-    private final UnsafeBuffer txVectors = direct(BURST * IOVEC);
-    private final UnsafeBuffer txStage = direct(BURST * STAGE_SLOT);
-    private final Pointer[] txMessagesFrom = new Pointer[BURST];
     private final Memory statistics = new Memory(12);
     private final Memory statisticsLength = new Memory(4);
     private final int mtu;
+    private final PacketTxRing tx;
     private Dataplane dataplane;
     private ReceiveOffloads offloads;
     private int block;
-    private int staged;
     private long packetIds;
     private long drops;
     private long errors;
@@ -131,13 +123,15 @@ public final class AfPacketPort implements PortIo
         this.fd = socket;
         this.ringAddress = mapped;
         this.ring = new UnsafeBuffer(Pointer.nativeValue(mapped), BLOCK_SIZE * BLOCK_COUNT);
-        for (int i = 0; i < BURST; i++)
+        try
         {
-            final int message = i * MMSGHDR;
-            txMessages.putLong(message + 16, txVectors.addressOffset() + (long)i * IOVEC);
-            txMessages.putLong(message + 24, 1);
-            txVectors.putLong(i * IOVEC, txStage.addressOffset() + (long)i * STAGE_SLOT);
-            txMessagesFrom[i] = new Pointer(txMessages.addressOffset() + (long)i * MMSGHDR);
+            this.tx = new PacketTxRing(LIBC.if_nametoindex(device));
+        }
+        catch (final LastErrorException ex)
+        {
+            close();
+            throw new GatewayException(portName + ": cannot open a transmit ring on " + device + " (" +
+                LIBC.strerror(ex.getErrorCode()) + ")");
         }
     }
 
@@ -152,13 +146,6 @@ public final class AfPacketPort implements PortIo
             // Without CAP_NET_ADMIN the kernel caps the plain option at its wmem_max: good enough.
             LIBC.setsockopt(socket, LinuxPacketSockets.SOL_SOCKET, plain, size, 4);
         }
-    }
-
-    private static UnsafeBuffer direct(final int bytes)
-    {
-        final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(bytes, 64));
-        buffer.setMemory(0, bytes, (byte)0);
-        return buffer;
     }
 
     @Override
@@ -206,49 +193,22 @@ public final class AfPacketPort implements PortIo
     @Override
     public void send(final PacketPool from, final int h)
     {
-        final int length = from.frameLength(h);
-        if (length > STAGE_SLOT)
+        if (!tx.offer(from.buffer(), from.frameOffset(h), from.frameLength(h)))
         {
+            // Not sent is not transmitted: counted as an error, taken off the tx counters.
             errors++;
-            dataplane.txFailed(index, 1, length);
-            return;
-        }
-        from.buffer().getBytes(from.frameOffset(h), txStage, staged * STAGE_SLOT, length);
-        txVectors.putLong(staged * IOVEC + 8, length);
-        staged++;
-        if (staged == BURST)
-        {
-            flush();
+            dataplane.txFailed(index, 1, from.frameLength(h));
         }
     }
 
+    /** One system call per vector: the kernel sends every frame queued in the ring. */
     @Override
     public void flush()
     {
-        int sent = 0;
-        int attempts = 0;
-        while (sent < staged && attempts++ < 4)
+        if (!tx.kick())
         {
-            final int result = LinuxPacketSockets.sendmmsg(fd, txMessagesFrom[sent], staged - sent,
-                LinuxPacketSockets.MSG_DONTWAIT);
-            if (result <= 0)
-            {
-                break;
-            }
-            sent += result;
+            errors++;
         }
-        if (sent < staged)
-        {
-            // Not sent is not transmitted: counted as errors, taken off the tx counters.
-            long bytes = 0;
-            for (int i = sent; i < staged; i++)
-            {
-                bytes += txVectors.getLong(i * IOVEC + 8);
-            }
-            errors += staged - sent;
-            dataplane.txFailed(index, staged - sent, bytes);
-        }
-        staged = 0;
     }
 
     @Override
@@ -272,12 +232,16 @@ public final class AfPacketPort implements PortIo
     @Override
     public long errors()
     {
-        return errors;
+        return errors + tx.wrongFormat();
     }
 
     @Override
     public void close()
     {
+        if (tx != null)
+        {
+            tx.close();
+        }
         LIBC.munmap(ringAddress, (long)BLOCK_SIZE * BLOCK_COUNT);
         LIBC.close(fd);
     }

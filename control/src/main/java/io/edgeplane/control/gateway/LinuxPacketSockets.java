@@ -7,9 +7,10 @@ import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 
 /**
- * The few libc calls an AF_PACKET port needs. The per-vector call ({@code sendmmsg}) is a JNA direct mapping (no
- * per-call reflection, no errno capture: -1 simply counts as "failed"); the set-up calls go through an interface
- * mapping that reports errno as {@link LastErrorException}. Receiving needs no call at all: it reads the mmap ring.
+ * The few libc calls an AF_PACKET port needs. The per-vector call ({@code send} kicking the transmit ring) is a JNA
+ * direct mapping (no per-call reflection, no errno capture: -1 simply counts as "failed"); the set-up calls go
+ * through an interface mapping that reports errno as {@link LastErrorException}. Receiving needs no call at all: it
+ * reads the mmap ring.
  */
 final class LinuxPacketSockets
 {
@@ -24,6 +25,13 @@ final class LinuxPacketSockets
     static final int SOL_PACKET = 263;
     static final int PACKET_ADD_MEMBERSHIP = 1;
     static final int PACKET_RX_RING = 5;
+    static final int PACKET_TX_RING = 13;
+    static final int PACKET_QDISC_BYPASS = 20;
+    static final int TPACKET_V2 = 1;
+    static final int TP_STATUS_AVAILABLE = 0;
+    static final int TP_STATUS_SEND_REQUEST = 1;
+    static final int TP_STATUS_SENDING = 2;
+    static final int TP_STATUS_WRONG_FORMAT = 4;
     static final int PACKET_VERSION = 10;
     static final int TPACKET_V3 = 2;
     static final int TP_STATUS_KERNEL = 0;
@@ -49,7 +57,8 @@ final class LinuxPacketSockets
     {
     }
 
-    static native int sendmmsg(int fd, Pointer messages, int count, int flags);
+    /** With a null buffer and length 0 on a socket with a TX ring: send every frame marked SEND_REQUEST. */
+    static native long send(int fd, Pointer buffer, long length, int flags);
 
     /** Set-up calls, with errno. */
     interface Setup extends Library
