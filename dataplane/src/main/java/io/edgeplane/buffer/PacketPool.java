@@ -36,6 +36,8 @@ public final class PacketPool
     public static final int FLAG_LOCAL_ORIGIN = 1;
     /** The frame was sent to the Ethernet broadcast address (not to the port's MAC): never forwarded. */
     public static final int FLAG_L2_BROADCAST = 2;
+    /** The packet is a whole Ethernet frame to send as it is (an ARP reply through a tunnel), not an IPv4 packet. */
+    public static final int FLAG_L2_FRAME = 4;
 
     // The int fields of a packet's metadata row. Add a field by adding an index below INT_FIELDS.
     public static final int FRAME_OFFSET = 0;

@@ -166,6 +166,26 @@ public final class ConfigLoader
                         Fields.prefixText(other.address(), other.prefixLength()));
                 }
             }
+            if (port.isTunnel())
+            {
+                final int underlay = indexOf(ports, port.tunnel().underlay());
+                if (underlay < 0 || ports.get(underlay).isTunnel())
+                {
+                    throw new ConfigException("underlay", at + "underlay: " + port.tunnel().underlay() + " is not " +
+                        "an ethernet or vlan port of this config");
+                }
+                for (int j = 0; j < i; j++)
+                {
+                    final PortConfig other = ports.get(j);
+                    if (other.isTunnel() && other.tunnel().vni() == port.tunnel().vni() &&
+                        other.tunnel().udpPort() == port.tunnel().udpPort() &&
+                        other.tunnel().underlay().equals(port.tunnel().underlay()))
+                    {
+                        throw new ConfigException("vni", at + "vni: " + port.tunnel().vni() + " on " +
+                            port.tunnel().underlay() + " is also ports[" + j + "].vni");
+                    }
+                }
+            }
             if (port.device() != null)
             {
                 final String binding = port.device() + "." + port.vlan();
@@ -177,6 +197,18 @@ public final class ConfigLoader
                 }
             }
         }
+    }
+
+    private static int indexOf(final List<PortConfig> ports, final String name)
+    {
+        for (int i = 0; i < ports.size(); i++)
+        {
+            if (ports.get(i).name().equals(name))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int[] allAddresses(final PortConfig port)

@@ -9,17 +9,25 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A static neighbor: the MAC of an IPv4 address reachable through a port. JSON {@code {"interface", "ip", "mac"}}
- * in the config file, the API, the snapshot and the journal.
+ * A static neighbor: the MAC of an IPv4 address reachable through a port, and on a tunnel port the underlay address
+ * of the VTEP behind it (the kernel's neighbor + fdb pair, as Flannel programs them). JSON
+ * {@code {"interface", "ip", "mac", "vtep"?}} in the config file, the API, the snapshot and the journal.
  */
-public record NeighborConfig(String interfaceName, int address, long mac)
+public record NeighborConfig(String interfaceName, int address, long mac, int vtep)
 {
+    public NeighborConfig(final String interfaceName, final int address, final long mac)
+    {
+        this(interfaceName, address, mac, 0);
+    }
+
     @JsonCreator
     public static NeighborConfig fromJson(@JsonProperty("interface") final String interfaceName,
-        @JsonProperty("ip") final String ip, @JsonProperty("mac") final String mac)
+        @JsonProperty("ip") final String ip, @JsonProperty("mac") final String mac,
+        @JsonProperty("vtep") final String vtep)
     {
         Json.required(interfaceName, "interface");
-        return new NeighborConfig(interfaceName, Fields.address(ip, "ip"), Fields.unicastMac(mac, "mac"));
+        return new NeighborConfig(interfaceName, Fields.address(ip, "ip"), Fields.unicastMac(mac, "mac"),
+            vtep == null ? 0 : Fields.address(vtep, "vtep"));
     }
 
     @JsonValue
@@ -29,6 +37,10 @@ public record NeighborConfig(String interfaceName, int address, long mac)
         json.put("interface", interfaceName);
         json.put("ip", Ipv4Address.format(address));
         json.put("mac", Ipv4Address.formatMac(mac));
+        if (vtep != 0)
+        {
+            json.put("vtep", Ipv4Address.format(vtep));
+        }
         return json;
     }
 
@@ -47,6 +59,12 @@ public record NeighborConfig(String interfaceName, int address, long mac)
         {
             throw new ConfigException("ip", "ip: " + Ipv4Address.format(address) + " is not a neighbor address on " +
                 interfaceName);
+        }
+        if (ports.isTunnel(port) != (vtep != 0))
+        {
+            throw new ConfigException("vtep", "vtep: " + (vtep == 0 ? "a neighbor on the tunnel port " +
+                interfaceName + " needs the remote VTEP's underlay address" : "only a neighbor on a tunnel port " +
+                "has a VTEP"));
         }
         final int length = ports.prefixLength(port);
         final int host = address & ~Ipv4Address.mask(length);

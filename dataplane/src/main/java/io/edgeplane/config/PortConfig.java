@@ -22,9 +22,26 @@ import java.util.Map;
  * </pre>
  */
 public record PortConfig(String name, long mac, int address, int prefixLength, int mtu, int vlan, String device,
-    boolean adminUp, List<Integer> addresses, String rpFilter)
+    boolean adminUp, List<Integer> addresses, String rpFilter, Tunnel tunnel)
 {
     public static final List<String> RP_FILTERS = List.of("off", "loose", "strict");
+    public static final List<String> DF_MODES = List.of("set", "unset", "inherit");
+    public static final int VXLAN_PORT = 4789;
+    public static final int VXLAN_MTU = 1450;
+
+    /**
+     * What a {@code "type": "vxlan"} port adds (RFC 7348, like the kernel's vxlan device): its VNI, the UDP port,
+     * the underlay port whose address is the outer source, and the outer DF bit ({@code set}, {@code unset},
+     * {@code inherit} from the inner header, as iproute2 names them).
+     */
+    public record Tunnel(int vni, int udpPort, String underlay, String df)
+    {
+    }
+
+    public boolean isTunnel()
+    {
+        return tunnel != null;
+    }
 
     public static final int MIN_MTU = 68;
     public static final int MAX_MTU = 9216;
@@ -37,7 +54,7 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
     public PortConfig(final String name, final long mac, final int address, final int prefixLength, final int mtu,
         final int vlan, final String device, final boolean adminUp)
     {
-        this(name, mac, address, prefixLength, mtu, vlan, device, adminUp, List.of(), "off");
+        this(name, mac, address, prefixLength, mtu, vlan, device, adminUp, List.of(), "off", null);
     }
 
     @JsonCreator
@@ -46,7 +63,9 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
         @JsonProperty("ipv4") final String ipv4, @JsonProperty("addresses") final List<String> addresses,
         @JsonProperty("mtu") final Integer mtu, @JsonProperty("vlan") final Integer vlan,
         @JsonProperty("device") final String device, @JsonProperty("adminUp") final Boolean adminUp,
-        @JsonProperty("rpFilter") final String rpFilter)
+        @JsonProperty("rpFilter") final String rpFilter, @JsonProperty("vni") final Integer vni,
+        @JsonProperty("udpPort") final Integer udpPort, @JsonProperty("underlay") final String underlay,
+        @JsonProperty("df") final String df)
     {
         Json.required(name, "name");
         if (!name.matches("[A-Za-z][A-Za-z0-9_.-]{0,31}"))
@@ -67,9 +86,31 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
         }
         final int vlanId = Fields.range(vlan, 0, 0, 4094, "vlan");
         final String kind = type == null ? (vlanId == 0 ? "ethernet" : "vlan") : type;
-        if (!kind.equals("ethernet") && !kind.equals("vlan"))
+        if (!kind.equals("ethernet") && !kind.equals("vlan") && !kind.equals("vxlan"))
         {
-            throw new IllegalArgumentException("type: " + kind + " is not a port type (ethernet, vlan)");
+            throw new IllegalArgumentException("type: " + kind + " is not a port type (ethernet, vlan, vxlan)");
+        }
+        Tunnel tunnel = null;
+        if (kind.equals("vxlan"))
+        {
+            if (vlanId != 0 || device != null)
+            {
+                throw new IllegalArgumentException("type: a vxlan port has no vlan and no device (it sends through " +
+                    "its underlay port)");
+            }
+            final int id = Fields.range(Json.required(vni, "vni"), 0, 1, (1 << 24) - 1, "vni");
+            final String mode = df == null ? "set" : df;
+            if (!DF_MODES.contains(mode))
+            {
+                throw new IllegalArgumentException("df: " + mode + " is not one of set, unset, inherit");
+            }
+            tunnel = new Tunnel(id, Fields.range(udpPort, VXLAN_PORT, 1, 65535, "udpPort"),
+                Json.required(underlay, "underlay"), mode);
+        }
+        else if (vni != null || udpPort != null || underlay != null || df != null)
+        {
+            throw new IllegalArgumentException((vni != null ? "vni" : udpPort != null ? "udpPort" : underlay != null ?
+                "underlay" : "df") + ": only a vxlan port has it");
         }
         if (kind.equals("vlan") != (vlanId != 0))
         {
@@ -98,8 +139,8 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
         {
             throw new IllegalArgumentException("rpFilter: " + filter + " is not one of off, loose, strict");
         }
-        return new PortConfig(name, macValue, p[0], p[1], Fields.range(mtu, 1500, MIN_MTU, MAX_MTU, "mtu"), vlanId,
-            device, adminUp == null || adminUp, extra, filter);
+        return new PortConfig(name, macValue, p[0], p[1], Fields.range(mtu, tunnel == null ? 1500 : VXLAN_MTU,
+            MIN_MTU, MAX_MTU, "mtu"), vlanId, device, adminUp == null || adminUp, extra, filter, tunnel);
     }
 
     @JsonValue
@@ -107,7 +148,14 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
     {
         final Map<String, Object> json = new LinkedHashMap<>();
         json.put("name", name);
-        json.put("type", vlan == 0 ? "ethernet" : "vlan");
+        json.put("type", tunnel != null ? "vxlan" : vlan == 0 ? "ethernet" : "vlan");
+        if (tunnel != null)
+        {
+            json.put("vni", tunnel.vni());
+            json.put("udpPort", tunnel.udpPort());
+            json.put("underlay", tunnel.underlay());
+            json.put("df", tunnel.df());
+        }
         json.put("mac", Ipv4Address.formatMac(mac));
         json.put("ipv4", Fields.prefixText(address, prefixLength));
         if (!addresses.isEmpty())
@@ -134,6 +182,6 @@ public record PortConfig(String name, long mac, int address, int prefixLength, i
     /** The same port with another administrative state. */
     public PortConfig withAdminUp(final boolean up)
     {
-        return new PortConfig(name, mac, address, prefixLength, mtu, vlan, device, up, addresses, rpFilter);
+        return new PortConfig(name, mac, address, prefixLength, mtu, vlan, device, up, addresses, rpFilter, tunnel);
     }
 }

@@ -21,6 +21,9 @@ public interface PortView
     /** @return the first port holding {@code ip} as one of its addresses, or -1. */
     int ownerOf(int ip);
 
+    /** True for a tunnel (vxlan) port. */
+    boolean isTunnel(int port);
+
     /** A view over the ports of a config being loaded. */
     static PortView of(final java.util.List<PortConfig> ports)
     {
@@ -62,6 +65,12 @@ public interface PortView
             {
                 final int mask = io.edgeplane.proto.Ipv4Address.mask(prefixLength(port));
                 return (ip & mask) == (address(port) & mask);
+            }
+
+            @Override
+            public boolean isTunnel(final int port)
+            {
+                return ports.get(port).isTunnel();
             }
 
             @Override

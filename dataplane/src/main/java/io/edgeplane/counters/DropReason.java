@@ -51,7 +51,12 @@ public enum DropReason
     IP4_LINK_LOCAL(42, "ip4-link-local", "link-local 169.254.0.0/16 source or destination is never routed"),
     IP4_SOURCE_IS_LOCAL(43, "ip4-src-is-local", "martian source: one of the gateway's own addresses"),
     IP4_L2_BROADCAST(44, "ip4-l2-not-unicast", "unicast IPv4 for another host in a broadcast frame"),
-    IP4_RPF_FAILED(45, "ip4-rpf-failed", "source does not route back through the ingress port (rpFilter)");
+    IP4_RPF_FAILED(45, "ip4-rpf-failed", "source does not route back through the ingress port (rpFilter)"),
+    VXLAN_TRUNCATED(46, "vxlan-truncated", "VXLAN packet shorter than its UDP, VXLAN and inner Ethernet headers"),
+    VXLAN_BAD_FLAGS(47, "vxlan-bad-flags", "VXLAN header without the I flag (RFC 7348 §5)"),
+    VXLAN_NO_SUCH_TUNNEL(48, "vxlan-no-such-tunnel", "VXLAN packet for a VNI no tunnel port has"),
+    VXLAN_NO_VTEP(49, "vxlan-no-vtep", "next hop on a tunnel port with no known VTEP"),
+    VXLAN_NO_HEADROOM(50, "vxlan-no-headroom", "no room in front of the packet for the outer headers");
 
     private final int id;
     private final String label;

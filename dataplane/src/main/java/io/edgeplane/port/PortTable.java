@@ -43,6 +43,10 @@ public final class PortTable implements PortView
     /** Every address of every port, sorted (for the martian-source check); replaced whole on a change. */
     private volatile int[] localAddresses;
     private final String[] rpFilter;
+    private final int[] vni;
+    private final int[] udpPort;
+    private final int[] underlay;
+    private final int[] dfMode;
 
     public PortTable(final List<PortConfig> ports)
     {
@@ -60,6 +64,10 @@ public final class PortTable implements PortView
         kind = new int[n];
         extraAddresses = new AtomicReferenceArray<>(n);
         rpFilter = new String[n];
+        vni = new int[n];
+        udpPort = new int[n];
+        underlay = new int[n];
+        dfMode = new int[n];
         for (int i = 0; i < n; i++)
         {
             final PortConfig port = ports.get(i);
@@ -73,11 +81,25 @@ public final class PortTable implements PortView
             vlan[i] = port.vlan();
             device[i] = port.device();
             adminUp.set(i, port.adminUp() ? 1 : 0);
-            kind[i] = port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET;
+            kind[i] = port.isTunnel() ? KIND_VXLAN : port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET;
+            underlay[i] = -1;
+            if (port.isTunnel())
+            {
+                vni[i] = port.tunnel().vni();
+                udpPort[i] = port.tunnel().udpPort();
+                dfMode[i] = PortConfig.DF_MODES.indexOf(port.tunnel().df());
+            }
             extraAddresses.set(i, port.addresses().stream().mapToInt(Integer::intValue).toArray());
             rpFilter[i] = port.rpFilter();
         }
         publishLocalAddresses();
+        for (int i = 0; i < n; i++)
+        {
+            if (ports.get(i).isTunnel())
+            {
+                underlay[i] = indexOf(ports.get(i).tunnel().underlay());
+            }
+        }
     }
 
     public int count()
@@ -283,6 +305,67 @@ public final class PortTable implements PortView
     public String rpFilter(final int port)
     {
         return rpFilter[port];
+    }
+
+    @Override
+    public boolean isTunnel(final int port)
+    {
+        return kind[port] == KIND_VXLAN;
+    }
+
+    /** A tunnel port's VNI. */
+    public int vni(final int port)
+    {
+        return vni[port];
+    }
+
+    /** A tunnel port's UDP destination port. */
+    public int udpPort(final int port)
+    {
+        return udpPort[port];
+    }
+
+    /** A tunnel port's underlay port (its address is the outer source), or -1. */
+    public int underlay(final int port)
+    {
+        return underlay[port];
+    }
+
+    public static final int DF_SET = 0;
+    public static final int DF_UNSET = 1;
+    public static final int DF_INHERIT = 2;
+
+    /** A tunnel port's outer DF: {@link #DF_SET}, {@link #DF_UNSET} or {@link #DF_INHERIT}. */
+    public int dfMode(final int port)
+    {
+        return dfMode[port];
+    }
+
+    /** The tunnel port fed by {@code underlayPort} with this UDP port and VNI, or -1 (few tunnels: a scan). */
+    public int tunnelFor(final int underlayPort, final int destinationPort, final int tunnelVni)
+    {
+        for (int i = 0; i < kind.length; i++)
+        {
+            if (kind[i] == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort &&
+                vni[i] == tunnelVni)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** True when some tunnel listens on {@code underlayPort} at UDP port {@code destinationPort}. */
+    public boolean tunnelPort(final int underlayPort, final int destinationPort)
+    {
+        for (int i = 0; i < kind.length; i++)
+        {
+            if (kind[i] == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public int kind(final int port)

@@ -13,6 +13,8 @@ public final class NeighborTable
 
     private final Long2LongHashMap macs = new Long2LongHashMap(1024, 0.6f, NO_MAC);
     private final Long2LongHashMap staticEntries = new Long2LongHashMap(64, 0.6f, NO_MAC);
+    /** On tunnel ports: the underlay address of the VTEP behind each neighbor (the kernel's fdb entry). */
+    private final Long2LongHashMap vteps = new Long2LongHashMap(64, 0.6f, 0L);
     private final int capacity;
 
     public NeighborTable(final int capacity)
@@ -33,8 +35,44 @@ public final class NeighborTable
 
     public void addStatic(final int port, final int ip, final long mac)
     {
+        addStatic(port, ip, mac, 0);
+    }
+
+    /** A static entry; on a tunnel port with the VTEP's underlay address ({@code vtep}, 0 for none). */
+    public void addStatic(final int port, final int ip, final long mac, final int vtep)
+    {
         staticEntries.put(key(port, ip), mac);
         macs.put(key(port, ip), mac);
+        setVtep(key(port, ip), vtep);
+    }
+
+    private void setVtep(final long key, final int vtep)
+    {
+        if (vtep != 0)
+        {
+            vteps.put(key, vtep & 0xFFFF_FFFFL);
+        }
+        else
+        {
+            vteps.remove(key);
+        }
+    }
+
+    /** The VTEP behind a tunnel neighbor, or 0. */
+    public int vtep(final int port, final int ip)
+    {
+        return (int)vteps.get(key(port, ip));
+    }
+
+    /** Learn (as {@link #learn}) on a tunnel port, recording the outer source address as the VTEP. */
+    public int learn(final int port, final int ip, final long mac, final int vtep)
+    {
+        final int outcome = learn(port, ip, mac);
+        if (outcome == LEARNED_NEW || outcome == CONFIRMED)
+        {
+            setVtep(key(port, ip), vtep);
+        }
+        return outcome;
     }
 
     /** Learn outcomes. */
@@ -73,7 +111,12 @@ public final class NeighborTable
     public boolean expire(final int port, final int ip)
     {
         final long key = key(port, ip);
-        return !staticEntries.containsKey(key) && macs.remove(key) != NO_MAC;
+        if (staticEntries.containsKey(key))
+        {
+            return false;
+        }
+        vteps.remove(key);
+        return macs.remove(key) != NO_MAC;
     }
 
     /** @return true when an entry was removed. */
@@ -81,6 +124,7 @@ public final class NeighborTable
     {
         final long key = key(port, ip);
         staticEntries.remove(key);
+        vteps.remove(key);
         return macs.remove(key) != NO_MAC;
     }
 
@@ -96,13 +140,14 @@ public final class NeighborTable
         while (keys.hasNext())
         {
             final long key = keys.nextValue();
-            consumer.accept((int)(key >>> 32), (int)key, macs.get(key), staticEntries.containsKey(key));
+            consumer.accept((int)(key >>> 32), (int)key, macs.get(key), staticEntries.containsKey(key),
+                (int)vteps.get(key));
         }
     }
 
     @FunctionalInterface
     public interface EntryConsumer
     {
-        void accept(int port, int ip, long mac, boolean isStatic);
+        void accept(int port, int ip, long mac, boolean isStatic, int vtep);
     }
 }

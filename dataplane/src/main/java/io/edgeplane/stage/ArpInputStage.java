@@ -31,11 +31,20 @@ public final class ArpInputStage extends Stage
     private final ArpFlyweight arp = new ArpFlyweight();
     private final AtomicCounter refused;
     private int interfaceOutput;
+    private int vxlanEncap = -1;
 
     public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final PortTable ports, final NeighborTable neighbors, final NeighborResolver resolver)
     {
-        super(NAME, pool, counters, tracer, InterfaceOutputStage.NAME);
+        this(pool, counters, tracer, ports, neighbors, resolver, false);
+    }
+
+    /** @param tunnels replies on tunnel ports go through {@value VxlanEncapStage#NAME}. */
+    public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
+        final PortTable ports, final NeighborTable neighbors, final NeighborResolver resolver, final boolean tunnels)
+    {
+        super(NAME, pool, counters, tracer, tunnels ? new String[] {InterfaceOutputStage.NAME, VxlanEncapStage.NAME} :
+            new String[] {InterfaceOutputStage.NAME});
         this.ports = ports;
         this.neighbors = neighbors;
         this.resolver = resolver;
@@ -46,6 +55,10 @@ public final class ArpInputStage extends Stage
     protected void bind(final StageGraph.Binder binder)
     {
         interfaceOutput = binder.next(InterfaceOutputStage.NAME);
+        if (nextNames().contains(VxlanEncapStage.NAME))
+        {
+            vxlanEncap = binder.next(VxlanEncapStage.NAME);
+        }
     }
 
     @Override
@@ -81,7 +94,10 @@ public final class ArpInputStage extends Stage
                 !EthernetFlyweight.isMulticast(senderMac);
             if (senderValid && (forUs || neighbors.lookup(port, senderIp) != NeighborTable.NO_MAC))
             {
-                final int outcome = neighbors.learn(port, senderIp, senderMac);
+                // Through a tunnel, the outer source is the sender's VTEP (the kernel's learning).
+                final int outcome = ports.isTunnel(port) ?
+                    neighbors.learn(port, senderIp, senderMac, pool.meta(h, PacketPool.FEATURE_OPAQUE)) :
+                    neighbors.learn(port, senderIp, senderMac);
                 if (outcome == NeighborTable.REFUSED)
                 {
                     refused.incrementRelease();
@@ -98,8 +114,17 @@ public final class ArpInputStage extends Stage
                         .senderMac(ourMac).senderIp(targetIp);
                     ethernet.wrap(buffer, pool.frameOffset(h)).destination(senderMac).source(ourMac);
                     pool.outPort(h, port);
-                    pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN);
-                    pool.next(h, interfaceOutput);
+                    if (ports.isTunnel(port) && vxlanEncap >= 0)
+                    {
+                        // Back through the tunnel to the VTEP the request came from (kept by vxlan-decap).
+                        pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN | PacketPool.FLAG_L2_FRAME);
+                        pool.next(h, vxlanEncap);
+                    }
+                    else
+                    {
+                        pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN);
+                        pool.next(h, interfaceOutput);
+                    }
                 }
                 else
                 {

@@ -90,7 +90,8 @@ public final class Dataplane
         this.neighbors = new NeighborTable(NEIGHBOR_CAPACITY);
         for (final NeighborConfig neighbor : config.neighbors())
         {
-            neighbors.addStatic(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac());
+            neighbors.addStatic(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac(),
+                neighbor.vtep());
         }
         this.counters = new DataplaneCounters(ports.names());
         this.rxPackets = new long[ports.count()];
@@ -98,15 +99,23 @@ public final class Dataplane
         this.tracer = new PacketTracer(TRACE_CAPACITY);
         this.resolver = new NeighborResolver(pool, ports, neighbors, timers, counters);
         final DropRecorder drops = new DropRecorder(pool, counters, dropSink);
+        boolean tunnels = false;
+        for (int port = 0; port < ports.count(); port++)
+        {
+            tunnels |= ports.isTunnel(port);
+        }
         // Constructed in this order so counter ids (and counters.json) keep a stable order.
         final StageGraph.Builder builder = StageGraph.builder(pool, counters)
             .arc(FeatureArc.ip4Unicast())
             .arc(FeatureArc.ip4Output())
             .stage(new EthernetInputStage(pool, counters, tracer, ports))
-            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver))
+            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver, tunnels))
             .stage(new Ip4InputStage(pool, counters, tracer, ports, config.flowHashSeed()))
             .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
-            .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME))
+            .stage(tunnels ?
+                new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME,
+                    VxlanEncapStage.NAME) :
+                new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME))
             .stage(new Ip4RewriteStage(pool, counters, tracer, ports, neighbors, resolver))
             .stage(new IcmpErrorStage(pool, counters, tracer, ports, drops, ICMP_ERRORS_PER_SECOND,
                 ICMP_ERROR_BURST))
@@ -121,6 +130,11 @@ public final class Dataplane
         {
             builder.feature(new ReversePathFilterStage(pool, counters, tracer, this.routes, ports));
         }
+        if (tunnels)
+        {
+            builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
+            builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
+        }
         for (final Feature feature : features)
         {
             builder.feature(feature.create(pool, counters, tracer));
@@ -132,6 +146,10 @@ public final class Dataplane
             if (!"off".equals(ports.rpFilter(port)))
             {
                 graph.arc(FeatureArc.IP4_UNICAST).enable(ReversePathFilterStage.NAME, port, true);
+            }
+            if (ports.isTunnel(port))
+            {
+                graph.arc(FeatureArc.IP4_UNICAST).enable(VxlanDecapStage.NAME, ports.underlay(port), true);
             }
         }
     }

@@ -46,7 +46,7 @@ final class DeviceMonitor implements Runnable
         this.state = new String[ports.count()];
         for (int i = 0; i < ports.count(); i++)
         {
-            ifindex[i] = read(i, "ifindex");
+            ifindex[i] = ports.isTunnel(i) ? 0 : read(i, "ifindex");
             state[i] = "up";
         }
     }
@@ -69,7 +69,10 @@ final class DeviceMonitor implements Runnable
         {
             for (int port = 0; port < ports.count(); port++)
             {
-                check(port);
+                if (!ports.isTunnel(port))
+                {
+                    check(port);
+                }
             }
             try
             {

@@ -87,6 +87,10 @@ public final class Gateway implements AutoCloseable
         {
             for (int i = 0; i < ports.count(); i++)
             {
+                if (ports.isTunnel(i))
+                {
+                    continue; // a tunnel sends and receives through its underlay port
+                }
                 if (ports.device(i) == null)
                 {
                     closePorts();

@@ -77,7 +77,8 @@ public final class NeighborResource implements ResourceHandler<NeighborConfig, N
             throw ApiException.badRequest(ex.field(), ex.getMessage());
         }
         final NeighborConfig previous = statics.get(neighbor.key());
-        worker.addStaticNeighbor(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac());
+        worker.addStaticNeighbor(ports.indexOf(neighbor.interfaceName()), neighbor.address(), neighbor.mac(),
+            neighbor.vtep());
         statics.put(neighbor.key(), neighbor);
         final ObjectNode answer = Json.STRICT.valueToTree(neighbor);
         answer.put("static", true);
@@ -112,7 +113,7 @@ public final class NeighborResource implements ResourceHandler<NeighborConfig, N
         }
         else
         {
-            worker.addStaticNeighbor(port, key.address(), previous.mac());
+            worker.addStaticNeighbor(port, key.address(), previous.mac(), previous.vtep());
             statics.put(key, previous);
         }
     }
@@ -129,7 +130,8 @@ public final class NeighborResource implements ResourceHandler<NeighborConfig, N
         final List<Map<String, Object>> out = new ArrayList<>();
         for (final WorkerProxy.Neighbor n : worker.neighbors())
         {
-            final Map<String, Object> json = new NeighborConfig(ports.name(n.port()), n.ip(), n.mac()).json();
+            final Map<String, Object> json = new NeighborConfig(ports.name(n.port()), n.ip(), n.mac(), n.vtep())
+                .json();
             json.put("static", n.isStatic());
             out.add(json);
         }

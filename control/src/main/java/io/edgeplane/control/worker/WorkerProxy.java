@@ -31,7 +31,7 @@ public final class WorkerProxy
     private volatile boolean workerStarted;
 
     /** One neighbor entry as the API lists it. */
-    public record Neighbor(int port, int ip, long mac, boolean isStatic)
+    public record Neighbor(int port, int ip, long mac, boolean isStatic, int vtep)
     {
     }
 
@@ -52,11 +52,11 @@ public final class WorkerProxy
         return queue.drain(Runnable::run, DRAIN_LIMIT);
     }
 
-    public void addStaticNeighbor(final int port, final int ip, final long mac)
+    public void addStaticNeighbor(final int port, final int ip, final long mac, final int vtep)
     {
         call(dp ->
         {
-            dp.neighbors().addStatic(port, ip, mac);
+            dp.neighbors().addStatic(port, ip, mac, vtep);
             dp.resolver().forget(port, ip);
             return null;
         });
@@ -78,7 +78,7 @@ public final class WorkerProxy
         {
             final NeighborTable table = dp.neighbors();
             final List<Neighbor> list = new ArrayList<>(table.size());
-            table.forEach((port, ip, mac, isStatic) -> list.add(new Neighbor(port, ip, mac, isStatic)));
+            table.forEach((port, ip, mac, isStatic, vtep) -> list.add(new Neighbor(port, ip, mac, isStatic, vtep)));
             return list;
         });
     }
