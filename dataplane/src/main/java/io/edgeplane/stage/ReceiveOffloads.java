@@ -4,6 +4,7 @@ import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.EthernetFlyweight;
 import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.route.FibTables;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -22,14 +23,19 @@ import static io.edgeplane.proto.NetworkOrder.NETWORK_ORDER;
  *       last only) rewritten, and a full TCP checksum per segment, as the kernel's {@code tcp_gso_segment} does.</li>
  * </ul>
  * Everything after the port sees ordinary, valid frames: NAT, services and tunnels never deal with offload state.
- * A UDP super-frame (UDP_SEGMENT) cannot be cut without the sender's segment size, which only {@code PACKET_VNET_HDR}
- * carries; it is dropped as {@code rx-oversize}. Owned by the worker thread.
+ * VXLAN to one of our tunnels is looked into: a peer's UDP tunnel offloads leave the inner TCP checksum partial and
+ * put many inner segments in one super-frame, so the same completion and segmentation apply to the inner packet,
+ * with the outer headers fixed per segment. Any other UDP super-frame (UDP_SEGMENT) cannot be cut without the
+ * sender's segment size, which only {@code PACKET_VNET_HDR} carries; it is dropped as {@code rx-oversize}. Owned by
+ * the worker thread.
  */
 public final class ReceiveOffloads
 {
     private static final int TCP_FIN = 0x01;
     private static final int TCP_PSH = 0x08;
     private static final int TCP_CWR = 0x80;
+    /** UDP and VXLAN headers between an outer IPv4 header and the inner Ethernet frame. */
+    private static final int TUNNEL_HEADERS = 16;
 
     private final Dataplane dataplane;
     private final PacketPool pool;
@@ -77,12 +83,27 @@ public final class ReceiveOffloads
             return 1;
         }
         final int l4 = l3 + ipHeader;
+        if (protocol == Ipv4Flyweight.PROTOCOL_UDP && total >= ipHeader + TUNNEL_HEADERS + 20 &&
+            dataplane.ports().tunnelPort(port, frame.getShort(l4 + 2, NETWORK_ORDER) & 0xFFFF))
+        {
+            final int used = tunneled(port, frame, offset, length, l3, total, checksumPartial, mtu, packetId,
+                timestampNanos);
+            if (used > 0)
+            {
+                return used;
+            }
+        }
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP && total > mtu)
         {
             final int tcpHeader = ((frame.getByte(l4 + 12) & 0xF0) >>> 4) * 4;
-            if (tcpHeader >= 20 && ipHeader + tcpHeader < total && ipHeader + tcpHeader + 8 <= mtu)
+            // The sender's segment size is not known (only PACKET_VNET_HDR carries it): cut to what fits both the
+            // ingress MTU and the egress port's (a tunnel's is smaller), as the sender's own GSO would have after
+            // path MTU discovery.
+            final int segmentMtu = Math.min(mtu, egressMtu(frame.getInt(l3 + 16, NETWORK_ORDER), mtu));
+            if (tcpHeader >= 20 && ipHeader + tcpHeader < total && ipHeader + tcpHeader + 8 <= segmentMtu)
             {
-                return segment(port, frame, offset, l3, ipHeader, tcpHeader, total, mtu, packetId, timestampNanos);
+                return segment(port, frame, offset, -1, l3, ipHeader, tcpHeader, total, segmentMtu, packetId,
+                    timestampNanos);
             }
         }
         if (!checksumPartial || length > pool.maxFrameLength() ||
@@ -103,6 +124,72 @@ public final class ReceiveOffloads
         checksumsCompleted.incrementRelease();
         dataplane.receiveSlot(port, h, length, packetId, timestampNanos);
         return 1;
+    }
+
+    /**
+     * A VXLAN packet to one of our tunnels: the peer's offloads apply to the inner packet (Linux's UDP tunnel GSO:
+     * the inner TCP checksum is partial and a super-frame holds many inner segments; the outer UDP checksum is 0).
+     *
+     * @return the packet ids used, or 0 when it is left to the plain path.
+     */
+    private int tunneled(final int port, final DirectBuffer frame, final int offset, final int length, final int l3,
+        final int total, final boolean checksumPartial, final int mtu, final long packetId, final long timestampNanos)
+    {
+        final int outerHeader = (frame.getByte(l3) & 0x0F) * 4;
+        final int innerL2 = l3 + outerHeader + TUNNEL_HEADERS;
+        final int innerL3 = innerL2 + EthernetFlyweight.HEADER_LENGTH;
+        if ((frame.getShort(innerL2 + 12, NETWORK_ORDER) & 0xFFFF) != EthernetFlyweight.TYPE_IPV4 ||
+            (frame.getByte(innerL3) & 0xF0) != 0x40)
+        {
+            return 0;
+        }
+        final int innerHeader = (frame.getByte(innerL3) & 0x0F) * 4;
+        final int innerProtocol = frame.getByte(innerL3 + 9) & 0xFF;
+        final int innerTotal = Math.min(frame.getShort(innerL3 + 2, NETWORK_ORDER) & 0xFFFF,
+            offset + length - innerL3);
+        if (innerHeader < 20 || innerTotal < innerHeader + 8 ||
+            (frame.getShort(innerL3 + 6, NETWORK_ORDER) & 0x3FFF) != 0)
+        {
+            return 0;
+        }
+        if (innerProtocol == Ipv4Flyweight.PROTOCOL_TCP && total > mtu)
+        {
+            final int tcpHeader = ((frame.getByte(innerL3 + innerHeader + 12) & 0xF0) >>> 4) * 4;
+            if (tcpHeader >= 20 && innerHeader + tcpHeader < innerTotal &&
+                innerL3 - l3 + innerHeader + tcpHeader + 8 <= mtu)
+            {
+                return segment(port, frame, offset, l3, innerL3, innerHeader, tcpHeader, innerTotal, mtu, packetId,
+                    timestampNanos);
+            }
+        }
+        if (!checksumPartial || length > pool.maxFrameLength() ||
+            innerProtocol != Ipv4Flyweight.PROTOCOL_TCP && innerProtocol != Ipv4Flyweight.PROTOCOL_UDP)
+        {
+            return 0;
+        }
+        final int h = pool.allocate();
+        if (h == PacketPool.NO_PACKET)
+        {
+            return 0;
+        }
+        final int start = pool.frameOffset(h);
+        slots.putBytes(start, frame, offset, length);
+        completeChecksum(start + (innerL3 - offset), innerHeader, innerProtocol, innerTotal);
+        checksumsCompleted.incrementRelease();
+        dataplane.receiveSlot(port, h, length, packetId, timestampNanos);
+        return 1;
+    }
+
+    /** The MTU of the port a packet to {@code destination} would leave by, or {@code otherwise}. */
+    private int egressMtu(final int destination, final int otherwise)
+    {
+        final FibTables fib = dataplane.routes().tables();
+        final int group = fib.lookup(destination);
+        if (group == FibTables.NO_ROUTE || fib.kind(group) != FibTables.KIND_FORWARD)
+        {
+            return otherwise;
+        }
+        return dataplane.ports().mtu(fib.adjacencyPort(fib.adjacency(group, 0)));
     }
 
     /** The offset of an IPv4 header behind Ethernet (and one 802.1Q tag), or -1. */
@@ -149,14 +236,21 @@ public final class ReceiveOffloads
         slots.putShort(field, (short)checksum, NETWORK_ORDER);
     }
 
-    private int segment(final int port, final DirectBuffer frame, final int offset, final int l3,
+    /**
+     * Cut the TCP payload of the IPv4 packet at {@code l3} into segments that fit {@code mtu}; when it is tunneled,
+     * {@code outerL3} is the outer IPv4 header (its length, identification, checksum and the UDP length are fixed
+     * per segment too; the UDP checksum is 0), else -1.
+     */
+    private int segment(final int port, final DirectBuffer frame, final int offset, final int outerL3, final int l3,
         final int ipHeader, final int tcpHeader, final int total, final int mtu, final long packetId,
         final long timestampNanos)
     {
         final int l2 = l3 - offset;
         final int headers = l2 + ipHeader + tcpHeader;
         final int payload = total - ipHeader - tcpHeader;
-        final int mss = Math.min(mtu - ipHeader - tcpHeader, pool.maxFrameLength() - headers);
+        final int encapsulation = outerL3 < 0 ? 0 : l3 - outerL3;
+        final int mss = Math.min(mtu - encapsulation - ipHeader - tcpHeader, pool.maxFrameLength() - headers);
+        final int outerId = outerL3 < 0 ? 0 : frame.getShort(outerL3 + 4, NETWORK_ORDER) & 0xFFFF;
         final int identification = frame.getShort(l3 + 4, NETWORK_ORDER) & 0xFFFF;
         final long sequence = frame.getInt(l3 + ipHeader + 4, NETWORK_ORDER) & 0xFFFF_FFFFL;
         final int flags = frame.getByte(l3 + ipHeader + 13) & 0xFF;
@@ -195,6 +289,17 @@ public final class ReceiveOffloads
             }
             slots.putByte(s4 + 13, (byte)segmentFlags);
             completeChecksum(s3, ipHeader, Ipv4Flyweight.PROTOCOL_TCP, ipHeader + tcpHeader + chunk);
+            if (outerL3 >= 0)
+            {
+                final int o3 = start + (outerL3 - offset);
+                final int outerHeader = (slots.getByte(o3) & 0x0F) * 4;
+                final int outerLength = encapsulation + ipHeader + tcpHeader + chunk;
+                slots.putShort(o3 + 2, (short)outerLength, NETWORK_ORDER);
+                slots.putShort(o3 + 4, (short)(outerId + count), NETWORK_ORDER);
+                ip.wrap(slots, o3).updateHeaderChecksum();
+                slots.putShort(o3 + outerHeader + 4, (short)(outerLength - outerHeader), NETWORK_ORDER);
+                slots.putShort(o3 + outerHeader + 6, (short)0, NETWORK_ORDER);
+            }
             dataplane.receiveSlot(port, h, headers + chunk, packetId + used++, timestampNanos);
             count++;
         }

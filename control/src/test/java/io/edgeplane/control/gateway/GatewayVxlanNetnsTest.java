@@ -1,0 +1,198 @@
+package io.edgeplane.control.gateway;
+
+import io.edgeplane.control.api.GatewayProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The gateway as a VTEP beside the Linux kernel's vxlan device, as Flannel sets it up (namespaces created here and
+ * removed by name; root):
+ * <pre>
+ *   ept-vpod (10.244.1.5) --- Port1 [ ept-vgw: edgeplane, vxlan0 192.168.42.1 vni 42 ] Port3 (10.3.0.1)
+ *        --- underlay --- ept-vn2 (10.3.0.2, kernel vxlan42 192.168.42.2, nolearning, static fdb + neighbor;
+ *                                  the remote pod 10.244.2.5 on its loopback)
+ * </pre>
+ * Ping and a download both ways through the tunnel with the peers' default offloads, and every frame the gateway put
+ * on the underlay decoded by tshark as VXLAN with no malformed packet.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayVxlanNetnsTest
+{
+    private static final String GW = "ept-vgw";
+    private static final String POD = "ept-vpod";
+    private static final String NODE2 = "ept-vn2";
+
+    private final Netns netns = new Netns();
+    private Path dir;
+    private GatewayProcess gateway;
+    private Process capture;
+
+    @BeforeAll
+    void setUp() throws Exception
+    {
+        Assumptions.assumeTrue(Netns.available(), "needs root and iproute2 for network namespaces (CI runs as root)");
+        dir = Files.createTempDirectory("edgeplane-vxlan");
+        for (final String ns : List.of(GW, POD, NODE2))
+        {
+            netns.add(ns);
+        }
+        veth(POD, "ept-vpc", "10.244.1.5/24", "ept-vp1", "02:00:00:00:01:01");
+        Netns.must("ip", "-n", POD, "route", "add", "default", "via", "10.244.1.1");
+        veth(NODE2, "ept-vnu", "10.3.0.2/24", "ept-vp3", "02:00:00:00:03:01");
+        // The other node: a kernel vxlan device as Flannel programs it.
+        Netns.must("ip", "-n", NODE2, "link", "add", "vxlan42", "type", "vxlan", "id", "42", "dstport", "4789",
+            "dev", "ept-vnu", "local", "10.3.0.2", "nolearning");
+        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan42", "address", "02:00:00:00:42:02");
+        Netns.must("ip", "-n", NODE2, "addr", "add", "192.168.42.2/24", "dev", "vxlan42");
+        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan42", "up");
+        Netns.must("ip", "netns", "exec", NODE2, "bridge", "fdb", "append", "02:00:00:00:42:01", "dev", "vxlan42",
+            "dst", "10.3.0.1");
+        Netns.must("ip", "-n", NODE2, "neigh", "add", "192.168.42.1", "lladdr", "02:00:00:00:42:01", "dev",
+            "vxlan42", "nud", "permanent");
+        Netns.must("ip", "-n", NODE2, "route", "add", "10.244.1.0/24", "via", "192.168.42.1", "dev", "vxlan42",
+            "onlink");
+        Netns.must("ip", "-n", NODE2, "addr", "add", "10.244.2.5/32", "dev", "lo");
+        final Path config = dir.resolve("config.json");
+        Files.writeString(config, """
+            { "ports": [
+                { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.244.1.1/24", "device": "ept-vp1" },
+                { "name": "Port3", "mac": "02:00:00:00:03:01", "ipv4": "10.3.0.1/24", "device": "ept-vp3" },
+                { "name": "vxlan0", "type": "vxlan", "vni": 42, "underlay": "Port3", "mac": "02:00:00:00:42:01",
+                  "ipv4": "192.168.42.1/24" } ],
+              "neighbors": [ { "interface": "vxlan0", "ip": "192.168.42.2", "mac": "02:00:00:00:42:02",
+                               "vtep": "10.3.0.2" } ],
+              "routes": [ { "interface": "vxlan0", "prefix": "10.244.2.0/24", "nextHop": "192.168.42.2" } ] }
+            """);
+        capture = new ProcessBuilder("ip", "netns", "exec", NODE2, "tshark", "-q", "-i", "ept-vnu", "-w",
+            dir.resolve("underlay.pcap").toString(), "-f", "udp port 4789 and src host 10.3.0.1")
+            .redirectErrorStream(true).redirectOutput(dir.resolve("tshark.log").toFile()).start();
+        gateway = GatewayProcess.start(List.of("ip", "netns", "exec", GW), "--config", config.toString(),
+            "--state", dir.resolve("state").toString(), "--api", "127.0.0.1:0", "--io", "afpacket");
+    }
+
+    private static void veth(final String ns, final String hostEnd, final String address, final String gwEnd,
+        final String gwMac) throws IOException
+    {
+        Netns.must("ip", "link", "add", hostEnd, "netns", ns, "type", "veth", "peer", "name", gwEnd, "netns", GW);
+        Netns.must("ip", "-n", ns, "addr", "add", address, "dev", hostEnd);
+        Netns.must("ip", "-n", ns, "link", "set", hostEnd, "up");
+        Netns.must("ip", "-n", ns, "link", "set", "lo", "up");
+        Netns.mustExec(GW, "sysctl", "-qw", "net.ipv6.conf." + gwEnd + ".disable_ipv6=1");
+        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "address", gwMac);
+        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "up");
+    }
+
+    @AfterAll
+    void tearDown() throws Exception
+    {
+        if (gateway != null)
+        {
+            gateway.close();
+        }
+        if (capture != null)
+        {
+            capture.destroy();
+            capture.waitFor(10, TimeUnit.SECONDS);
+        }
+        netns.cleanUp();
+    }
+
+    @Test
+    @Order(1)
+    void shouldPingThroughTheTunnelBothWays() throws Exception
+    {
+        final Netns.Result fromPod = Netns.exec(30, POD, "ping", "-n", "-c", "5", "-i", "0.2", "-W", "1",
+            "10.244.2.5");
+        assertTrue(fromPod.output().matches("(?s).* [3-5] received.*"), fromPod.output());
+        final Netns.Result fromNode2 = Netns.exec(30, NODE2, "ping", "-n", "-c", "5", "-i", "0.2", "-W", "1", "-I",
+            "10.244.2.5", "10.244.1.5");
+        assertTrue(fromNode2.output().matches("(?s).* [3-5] received.*"), fromNode2.output());
+        final Netns.Result gatewayTunnelAddress = Netns.exec(30, NODE2, "ping", "-n", "-c", "3", "-i", "0.2", "-W",
+            "1", "192.168.42.1");
+        assertTrue(gatewayTunnelAddress.output().matches("(?s).* [2-3] received.*"), gatewayTunnelAddress.output());
+    }
+
+    private void download(final String serverNs, final String bind, final String clientNs) throws Exception
+    {
+        final Path www = Files.createDirectories(dir.resolve("www-" + serverNs));
+        final byte[] blob = new byte[2 << 20];
+        new Random(11).nextBytes(blob);
+        Files.write(www.resolve("blob"), blob);
+        final Process server = new ProcessBuilder("ip", "netns", "exec", serverNs, "python3", "-m", "http.server",
+            "8080", "--bind", bind, "--directory", www.toString()).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("http-" + serverNs + ".log").toFile()).start();
+        try
+        {
+            final Path out = dir.resolve("downloaded-" + clientNs);
+            Netns.Result result = null;
+            for (int attempt = 0; attempt < 5; attempt++)
+            {
+                result = Netns.exec(40, clientNs, "curl", "-s", "-f", "--connect-timeout", "2", "--max-time", "30",
+                    "-o", out.toString(), "http://" + bind + ":8080/blob");
+                if (result.exit() == 0)
+                {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertEquals(0, result.exit(), "curl " + clientNs + " <- " + bind + ": " + result.output() + "\n" +
+                Netns.exec(10, GW, "curl", "-s", gateway.base() + "/v1/counters").output());
+            assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(blob),
+                MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out)), "bytes intact");
+        }
+        finally
+        {
+            server.destroyForcibly();
+            server.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void shouldDownloadThroughTheTunnelBothWays() throws Exception
+    {
+        download(NODE2, "10.244.2.5", POD);
+        download(POD, "10.244.1.5", NODE2);
+    }
+
+    @Test
+    @Order(3)
+    void shouldEmitOnlyWellFormedVxlanOnTheUnderlay() throws Exception
+    {
+        Thread.sleep(500);
+        capture.destroy();
+        capture.waitFor(10, TimeUnit.SECONDS);
+        final Netns.Result decoded = Netns.run(60, "tshark", "-r", dir.resolve("underlay.pcap").toString(), "-d",
+            "udp.port==4789,vxlan", "-T", "fields", "-e", "vxlan.vni", "-e", "ip.checksum.status", "-e",
+            "_ws.expert.message");
+        assertEquals(0, decoded.exit(), decoded.output());
+        // (tshark's own notices, such as running as root, are not frames)
+        final List<String> lines = decoded.output().lines().filter(l -> l.matches("^\\d.*")).toList();
+        assertTrue(lines.size() > 100, "frames captured: " + lines.size());
+        for (final String line : lines)
+        {
+            assertTrue(line.startsWith("42\t"), "a VXLAN frame with VNI 42: " + line);
+            assertFalse(line.toLowerCase().contains("malformed") || line.contains("Bad checksum"), line);
+        }
+    }
+}
