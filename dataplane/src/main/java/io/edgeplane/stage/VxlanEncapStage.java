@@ -176,7 +176,12 @@ public final class VxlanEncapStage extends Stage
     public void formatTrace(final int tunnel, final int vtep, final int sourcePort, final int d,
         final StringBuilder out)
     {
-        out.append(ports.name(tunnel)).append(" vni ").append(ports.vni(tunnel)).append(" to vtep ");
-        Ipv4Address.append(out, vtep).append(" udp ").append(sourcePort).append(" -> ").append(ports.udpPort(tunnel));
+        out.append(ports.name(tunnel)).append(" vni ").append(ports.vni(tunnel));
+        if (vtep != 0)
+        {
+            out.append(" to vtep ");
+            Ipv4Address.append(out, vtep).append(" udp ").append(sourcePort).append(" -> ")
+                .append(ports.udpPort(tunnel));
+        }
     }
 }
