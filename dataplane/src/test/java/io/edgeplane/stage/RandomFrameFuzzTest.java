@@ -79,18 +79,46 @@ class RandomFrameFuzzTest
         return frame;
     }
 
+    /** Seeds for the VXLAN config: pod traffic into the tunnel (port 0) and VXLAN from the other node (port 1). */
+    private static List<byte[]> tunnelSeeds()
+    {
+        final int pod = ip("10.244.1.5");
+        final int remote = ip("10.244.2.7");
+        final long podMac = 0x0200_0000_0105L;
+        final long port1 = 0x0200_0000_0101L;
+        final byte[] inner = Frames.udpFrame(0x0200_0000_4201L, 0x0200_0000_4202L, remote, pod, 64, 7000, 40000, 30);
+        return List.of(
+            Frames.udpFrame(port1, podMac, pod, remote, 64, 40000, 7000, 30),
+            Frames.tcpFrame(port1, podMac, pod, remote, 64, 40001, 80, 100),
+            VxlanTest.fromNode2(inner, 0x08, 42),
+            VxlanTest.fromNode2(Frames.ethernet(-1L & 0xFFFF_FFFF_FFFFL, 0x0200_0000_4209L, Frames.ETH_ARP,
+                Frames.arp(1, 0x0200_0000_4209L, ip("192.168.42.9"), 0, ip("192.168.42.1"))), 0x08, 42));
+    }
+
     @Test
     void shouldAccountForEveryFrameAndEmitOnlyWellFormedOnes() throws Exception
     {
-        final Harness harness = new Harness();
+        fuzz(new Harness(), seeds(), seed -> 0, 20261122);
+    }
+
+    @Test
+    void shouldAccountForEveryFrameThroughTheTunnelToo() throws Exception
+    {
+        // Pod frames enter on Port1 (index 0), VXLAN frames on the underlay Port3 (index 1).
+        fuzz(new Harness(VxlanTest.CONFIG), tunnelSeeds(), seed -> seed >= 2 ? 1 : 0, 20261123);
+    }
+
+    private static void fuzz(final Harness harness, final List<byte[]> seeds,
+        final java.util.function.IntUnaryOperator portOfSeed, final long seed) throws Exception
+    {
         final int freeAtStart = harness.freeSlots();
-        final Random random = new Random(20261122);
-        final List<byte[]> seeds = seeds();
+        final Random random = new Random(seed);
         final Set<Long> accounted = new HashSet<>();
         long first = -1;
         for (int i = 0; i < FRAMES; i++)
         {
-            final long id = harness.receive(0, mutate(seeds.get(random.nextInt(seeds.size())), random));
+            final int which = random.nextInt(seeds.size());
+            final long id = harness.receive(portOfSeed.applyAsInt(which), mutate(seeds.get(which), random));
             first = first < 0 ? id : first;
             if (i % 256 == 255)
             {
