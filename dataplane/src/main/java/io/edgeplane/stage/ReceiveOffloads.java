@@ -112,18 +112,34 @@ public final class ReceiveOffloads
             dataplane.receive(port, frame, offset, length, packetId, timestampNanos);
             return 1;
         }
+        if (!receiveCompleted(port, frame, offset, length, l3, ipHeader, protocol, total, packetId, timestampNanos))
+        {
+            dataplane.receive(port, frame, offset, length, packetId, timestampNanos);
+        }
+        return 1;
+    }
+
+    /**
+     * Copy the frame into a pool slot, fill in the checksum of the IPv4 packet at {@code l3} (the inner one of a
+     * tunneled frame) and receive it.
+     *
+     * @return false when the pool had no slot (the caller receives the frame as it is, to be counted).
+     */
+    private boolean receiveCompleted(final int port, final DirectBuffer frame, final int offset, final int length,
+        final int l3, final int ipHeader, final int protocol, final int total, final long packetId,
+        final long timestampNanos)
+    {
         final int h = pool.allocate();
         if (h == PacketPool.NO_PACKET)
         {
-            dataplane.receive(port, frame, offset, length, packetId, timestampNanos);
-            return 1;
+            return false;
         }
         final int start = pool.frameOffset(h);
         slots.putBytes(start, frame, offset, length);
         completeChecksum(start + (l3 - offset), ipHeader, protocol, total);
         checksumsCompleted.incrementRelease();
         dataplane.receiveSlot(port, h, length, packetId, timestampNanos);
-        return 1;
+        return true;
     }
 
     /**
@@ -167,17 +183,8 @@ public final class ReceiveOffloads
         {
             return 0;
         }
-        final int h = pool.allocate();
-        if (h == PacketPool.NO_PACKET)
-        {
-            return 0;
-        }
-        final int start = pool.frameOffset(h);
-        slots.putBytes(start, frame, offset, length);
-        completeChecksum(start + (innerL3 - offset), innerHeader, innerProtocol, innerTotal);
-        checksumsCompleted.incrementRelease();
-        dataplane.receiveSlot(port, h, length, packetId, timestampNanos);
-        return 1;
+        return receiveCompleted(port, frame, offset, length, innerL3, innerHeader, innerProtocol, innerTotal,
+            packetId, timestampNanos) ? 1 : 0;
     }
 
     /** The MTU of the port a packet to {@code destination} would leave by, or {@code otherwise}. */

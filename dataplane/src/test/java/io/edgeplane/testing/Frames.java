@@ -148,6 +148,21 @@ public final class Frames
         return b.array();
     }
 
+    /**
+     * A VXLAN packet (UDP checksum 0) from {@code source} to {@code destination}, port 4789, with the given flags
+     * byte and VNI around the Ethernet frame {@code inner}.
+     */
+    public static byte[] vxlanFrame(final long destinationMac, final long sourceMac, final int source,
+        final int destination, final int flagsByte, final int vni, final byte[] inner)
+    {
+        final ByteBuffer vxlan = ByteBuffer.allocate(8 + inner.length);
+        vxlan.put((byte)flagsByte).put(new byte[3]).putInt(vni << 8).put(inner);
+        final byte[] udp = udp(source, destination, 50001, 4789, vxlan.array());
+        udp[6] = 0;
+        udp[7] = 0;
+        return ethernet(destinationMac, sourceMac, ETH_IPV4, ipv4(source, destination, 17, 64, 0x4000, udp));
+    }
+
     public static byte[] payload(final int length, final int seed)
     {
         final byte[] p = new byte[length];

@@ -46,13 +46,7 @@ public final class VxlanTrace
 
     private static byte[] fromNode2(final byte[] inner, final int flagsByte, final int vni)
     {
-        final ByteBuffer vxlan = ByteBuffer.allocate(8 + inner.length);
-        vxlan.put((byte)flagsByte).put(new byte[3]).putInt(vni << 8).put(inner);
-        final byte[] udp = Frames.udp(ip("10.3.0.2"), ip("10.3.0.1"), 50001, 4789, vxlan.array());
-        udp[6] = 0;
-        udp[7] = 0;
-        return Frames.ethernet(PORT3_MAC, NODE2_MAC, Frames.ETH_IPV4,
-            Frames.ipv4(ip("10.3.0.2"), ip("10.3.0.1"), 17, 64, 0x4000, udp));
+        return Frames.vxlanFrame(PORT3_MAC, NODE2_MAC, ip("10.3.0.2"), ip("10.3.0.1"), flagsByte, vni, inner);
     }
 
     private static byte[] innerIp(final int source, final int destination, final int protocol, final byte[] l4)
