@@ -168,14 +168,6 @@ public final class PacketPool
         meta[h * INT_FIELDS + field] = value;
     }
 
-    /** Copy the metadata row of {@code from} to {@code to} (a packet duplicated or generated on behalf of another). */
-    public void copyMeta(final int from, final int to)
-    {
-        System.arraycopy(meta, from * INT_FIELDS, meta, to * INT_FIELDS, INT_FIELDS);
-        System.arraycopy(meta64, from * LONG_FIELDS, meta64, to * LONG_FIELDS, LONG_FIELDS);
-        meta[to * INT_FIELDS + FRAME_OFFSET] = to * slotSize + HEADROOM;
-    }
-
     public int frameOffset(final int h)
     {
         return meta[h * INT_FIELDS + FRAME_OFFSET];

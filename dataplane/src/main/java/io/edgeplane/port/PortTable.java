@@ -372,9 +372,4 @@ public final class PortTable implements PortView
     {
         return kind[port];
     }
-
-    public String kindName(final int port)
-    {
-        return KIND_NAMES[kind[port]];
-    }
 }

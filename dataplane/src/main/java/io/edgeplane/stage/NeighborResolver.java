@@ -174,10 +174,4 @@ public final class NeighborResolver
         graph.inject(request, interfaceOutput);
         return request;
     }
-
-    /** Learned entries under ageing (tests, API). */
-    public int tracked()
-    {
-        return confirmedAt.size();
-    }
 }

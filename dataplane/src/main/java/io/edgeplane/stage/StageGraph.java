@@ -228,12 +228,6 @@ public final class StageGraph implements TraceRecords.Formatter
             }
             return arc;
         }
-
-        /** Hand a packet a stage created (an ARP request) to another stage of this run. */
-        public StageGraph graph()
-        {
-            return StageGraph.this;
-        }
     }
 
     public int stageCount()

@@ -116,44 +116,4 @@ public final class PacketTracer
         count = 0;
         lost = 0;
     }
-
-    public long packetId(final int record)
-    {
-        return packetId[record];
-    }
-
-    public int stage(final int record)
-    {
-        return stage[record];
-    }
-
-    public int next(final int record)
-    {
-        return next[record];
-    }
-
-    public int reason(final int record)
-    {
-        return reason[record];
-    }
-
-    public int a(final int record)
-    {
-        return a[record];
-    }
-
-    public int b(final int record)
-    {
-        return b[record];
-    }
-
-    public int c(final int record)
-    {
-        return c[record];
-    }
-
-    public int d(final int record)
-    {
-        return d[record];
-    }
 }

@@ -170,11 +170,6 @@ public final class PcapReader implements AutoCloseable
         return interfaceNames;
     }
 
-    public boolean pcapng()
-    {
-        return pcapng;
-    }
-
     /**
      * Read up to {@code batch}'s capacity of frames. Frames of the previous batch are no longer valid.
      *
@@ -479,12 +474,6 @@ public final class PcapReader implements AutoCloseable
     private TraceFileException error(final String message)
     {
         return new TraceFileException(path + ": " + message);
-    }
-
-    /** Records (frames) read so far. */
-    public long records()
-    {
-        return records;
     }
 
     @Override
