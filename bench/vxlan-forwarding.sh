@@ -118,8 +118,17 @@ GATEWAY_PID=$!
 for _ in $(seq 1 120); do grep -q "api http" "$WORK/gateway.log" 2>/dev/null && break; sleep 0.5; done
 grep -q "api http" "$WORK/gateway.log" || { cat "$WORK/gateway.log" >&2; exit 1; }
 ip netns exec epx-pod ping -c 3 -i 0.2 -W 1 10.244.2.5 >/dev/null || { echo "edgeplane: no connectivity" >&2; exit 1; }
+API=$(grep -o "api http://[0-9.:]*" "$WORK/gateway.log" | cut -d' ' -f2)
+ports() { # where the gateway lost what it did not deliver: kernel ring drops and failed sends per port
+    ip netns exec epx-gw curl -s "$API/v1/ports" | python3 -c 'import json,sys
+for p in json.load(sys.stdin):
+    if p["name"] != "vxlan0":
+        print("  %-6s rx %9d  tx %9d  ring drops %9d  send errors %9d" % (p["name"], p["rxPackets"], p["txPackets"], p["captureDrops"], p["ioErrors"]))'
+}
 measure "ep-encap" epx-pod epx-pc "$WORK/encap.trafgen" epx-n2 vxlan42
+ports
 measure "ep-decap" epx-n2 epx-nu "$WORK/decap.trafgen" epx-pod epx-pc
+ports
 kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
 
 # 2. The kernel: the same namespace, veths and MACs, with addresses, ip_forward and its own vxlan device.
