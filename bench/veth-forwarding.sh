@@ -12,16 +12,8 @@ LIMIT=5000000
 NAMESPACES="epb-cl epb-gw epb-sv"
 GATEWAY_PID=""
 
-cleanup() {
-    [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null || true
-    for ns in $NAMESPACES; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
-cleanup
+# shellcheck source=netns-common.sh
+source "$ROOT/bench/netns-common.sh"
 
 for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add epb-c1 netns epb-cl type veth peer name epb-p1 netns epb-gw

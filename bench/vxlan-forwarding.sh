@@ -13,17 +13,9 @@ LIMIT=3000000
 NAMESPACES="epx-pod epx-gw epx-n2"
 GATEWAY_PID=""
 
-cleanup() {
-    [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null || true
-    for ns in $NAMESPACES; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
 command -v trafgen >/dev/null || { echo "trafgen not found: apt-get install -y netsniff-ng" >&2; exit 1; }
-cleanup
+# shellcheck source=netns-common.sh
+source "$ROOT/bench/netns-common.sh"
 
 for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add epx-pc netns epx-pod type veth peer name epx-p1 netns epx-gw

@@ -116,25 +116,13 @@ public class VxlanBenchmark
     @OperationsPerInvocation(PacketBatch.VECTOR_SIZE)
     public long forward()
     {
-        final PreloadedTrace trace = this.trace;
-        int p = position;
-        for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
-        {
-            dataplane.receive(inPort, trace.buffer(), trace.offset(p), trace.length(p), p, 0);
-            p = (p + 1) & (FRAMES - 1);
-        }
-        dataplane.flush();
-        position = p;
+        position = BenchLoops.vector(dataplane, trace, inPort, position);
         return transmitted;
     }
 
     @TearDown
     public void checkForwarded()
     {
-        final var snapshot = dataplane.counters().snapshot();
-        if (!snapshot.drops.isEmpty())
-        {
-            throw new IllegalStateException("benchmark traffic was dropped: " + snapshot.drops);
-        }
+        BenchLoops.requireNoDrops(dataplane);
     }
 }

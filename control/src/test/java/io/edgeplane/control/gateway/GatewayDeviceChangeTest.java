@@ -64,13 +64,8 @@ class GatewayDeviceChangeTest
     private static void link(final String ns, final String hostEnd, final String address, final String gwEnd,
         final String gwMac, final String gatewayAddress) throws IOException
     {
-        Netns.must("ip", "link", "add", hostEnd, "netns", ns, "type", "veth", "peer", "name", gwEnd, "netns", GW);
-        Netns.must("ip", "-n", ns, "addr", "add", address, "dev", hostEnd);
-        Netns.must("ip", "-n", ns, "link", "set", hostEnd, "up");
+        Netns.veth(GW, ns, hostEnd, address, gwEnd, gwMac);
         Netns.must("ip", "-n", ns, "route", "replace", "default", "via", gatewayAddress);
-        Netns.mustExec(GW, "sysctl", "-qw", "net.ipv6.conf." + gwEnd + ".disable_ipv6=1");
-        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "address", gwMac);
-        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "up");
     }
 
     @AfterAll

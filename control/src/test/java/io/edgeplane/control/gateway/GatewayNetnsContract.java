@@ -96,18 +96,13 @@ abstract class GatewayNetnsContract
     private static void link(final String ns, final String hostEnd, final String address, final String gwEnd,
         final String gwMac, final String gatewayAddress, final boolean offloads) throws IOException
     {
-        Netns.must("ip", "link", "add", hostEnd, "netns", ns, "type", "veth", "peer", "name", gwEnd, "netns", GW);
-        Netns.must("ip", "-n", ns, "addr", "add", address, "dev", hostEnd);
-        Netns.must("ip", "-n", ns, "link", "set", hostEnd, "up");
+        Netns.veth(GW, ns, hostEnd, address, gwEnd, gwMac);
         Netns.must("ip", "-n", ns, "route", "add", "default", "via", gatewayAddress);
         if (!offloads)
         {
             // The second run: real checksums and MTU-sized segments on the wire.
             Netns.mustExec(ns, "ethtool", "-K", hostEnd, "tx", "off");
         }
-        Netns.mustExec(GW, "sysctl", "-qw", "net.ipv6.conf." + gwEnd + ".disable_ipv6=1");
-        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "address", gwMac);
-        Netns.must("ip", "-n", GW, "link", "set", gwEnd, "up");
     }
 
     private void startGateway() throws Exception

@@ -70,6 +70,22 @@ final class Netns
         must("ip", "-n", name, "link", "set", "lo", "up");
     }
 
+    /**
+     * A veth pair between a host namespace and the gateway's: the host end up with {@code address}, the gateway end
+     * up with {@code gatewayMac} and no IPv6 (the gateway process owns it; the kernel must not chatter on it).
+     */
+    static void veth(final String gatewayNs, final String ns, final String hostEnd, final String address,
+        final String gatewayEnd, final String gatewayMac) throws IOException
+    {
+        must("ip", "link", "add", hostEnd, "netns", ns, "type", "veth", "peer", "name", gatewayEnd, "netns",
+            gatewayNs);
+        must("ip", "-n", ns, "addr", "add", address, "dev", hostEnd);
+        must("ip", "-n", ns, "link", "set", hostEnd, "up");
+        mustExec(gatewayNs, "sysctl", "-qw", "net.ipv6.conf." + gatewayEnd + ".disable_ipv6=1");
+        must("ip", "-n", gatewayNs, "link", "set", gatewayEnd, "address", gatewayMac);
+        must("ip", "-n", gatewayNs, "link", "set", gatewayEnd, "up");
+    }
+
     static Result exec(final int seconds, final String namespace, final String... command) throws IOException
     {
         final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
