@@ -119,8 +119,8 @@ public final class ConfigLoader
         return config;
     }
 
-    /** What no single port can see: names, MACs, addresses, subnets and devices used twice. */
-    private static void checkPorts(final List<PortConfig> ports) throws ConfigException
+    /** What no single port can see: names, MACs, addresses, subnets and devices used twice (also for run-time ports). */
+    public static void checkPorts(final List<PortConfig> ports) throws ConfigException
     {
         if (ports.size() > MAX_PORTS)
         {

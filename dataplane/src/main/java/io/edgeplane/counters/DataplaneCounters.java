@@ -25,6 +25,8 @@ public final class DataplaneCounters
     public static final int TYPE_EVENT = 4;
     /** Room for stage and event counters, which are registered as the graph and its features are built. */
     private static final int NAMED_CAPACITY = 512;
+    /** As many ports as a port table holds. */
+    private static final int PORT_CAPACITY = 256;
 
     private final CountersManager manager;
     private final AtomicCounter[] dropCounters = new AtomicCounter[DropReason.maxId() + 1];
@@ -37,29 +39,61 @@ public final class DataplaneCounters
     private final Map<String, AtomicCounter> stageVectors = new LinkedHashMap<>();
     private final Map<String, AtomicCounter> stageNanos = new LinkedHashMap<>();
     private final String[] portNames;
+    private volatile int ports;
 
     public DataplaneCounters(final String[] portNames)
     {
-        final int total = DropReason.values().length + portNames.length * 4 + NAMED_CAPACITY;
+        final int total = DropReason.values().length + PORT_CAPACITY * 4 + NAMED_CAPACITY;
         this.manager = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(total * METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(total * COUNTER_LENGTH)));
-        this.portNames = portNames.clone();
-        portRxPackets = new AtomicCounter[portNames.length];
-        portRxBytes = new AtomicCounter[portNames.length];
-        portTxPackets = new AtomicCounter[portNames.length];
-        portTxBytes = new AtomicCounter[portNames.length];
+        this.portNames = new String[PORT_CAPACITY];
+        portRxPackets = new AtomicCounter[PORT_CAPACITY];
+        portRxBytes = new AtomicCounter[PORT_CAPACITY];
+        portTxPackets = new AtomicCounter[PORT_CAPACITY];
+        portTxBytes = new AtomicCounter[PORT_CAPACITY];
         for (int i = 0; i < portNames.length; i++)
         {
-            portRxPackets[i] = manager.newCounter("port " + portNames[i] + " rx-packets", TYPE_PORT);
-            portRxBytes[i] = manager.newCounter("port " + portNames[i] + " rx-bytes", TYPE_PORT);
-            portTxPackets[i] = manager.newCounter("port " + portNames[i] + " tx-packets", TYPE_PORT);
-            portTxBytes[i] = manager.newCounter("port " + portNames[i] + " tx-bytes", TYPE_PORT);
+            addPort(i, portNames[i]);
         }
         for (final DropReason reason : DropReason.values())
         {
             dropCounters[reason.id()] = manager.newCounter("drop " + reason.label(), TYPE_DROP);
         }
+    }
+
+    /**
+     * Register the counters of port {@code index} (control thread; ports are added in index order, or into the slot
+     * of a retired tunnel, whose counters are renamed and start again from zero).
+     */
+    public synchronized void addPort(final int index, final String name)
+    {
+        portNames[index] = name;
+        if (portRxPackets[index] != null)
+        {
+            reuse(portRxPackets[index], "port " + name + " rx-packets");
+            reuse(portRxBytes[index], "port " + name + " rx-bytes");
+            reuse(portTxPackets[index], "port " + name + " tx-packets");
+            reuse(portTxBytes[index], "port " + name + " tx-bytes");
+            return;
+        }
+        portRxPackets[index] = manager.newCounter("port " + name + " rx-packets", TYPE_PORT);
+        portRxBytes[index] = manager.newCounter("port " + name + " rx-bytes", TYPE_PORT);
+        portTxPackets[index] = manager.newCounter("port " + name + " tx-packets", TYPE_PORT);
+        portTxBytes[index] = manager.newCounter("port " + name + " tx-bytes", TYPE_PORT);
+        ports = Math.max(ports, index + 1);
+    }
+
+    private static void reuse(final AtomicCounter counter, final String label)
+    {
+        counter.updateLabel(label);
+        counter.setRelease(0);
+    }
+
+    /** The port's counters no longer show (a run-time tunnel removed); they stay allocated for the slot's reuse. */
+    public synchronized void removePort(final int index)
+    {
+        portNames[index] = null;
     }
 
     public AtomicCounter drop(final DropReason reason)
@@ -150,12 +184,16 @@ public final class DataplaneCounters
         return portTxBytes[port];
     }
 
-    /** A readable copy for reports and the API: ports, stages, drops and events (non-zero ones only), in id order. */
+    /** A readable copy for reports and the API: ports; stages, drops and events that counted anything; in id order. */
     public Snapshot snapshot()
     {
         final Snapshot snapshot = new Snapshot();
-        for (int i = 0; i < portNames.length; i++)
+        for (int i = 0, n = ports; i < n; i++)
         {
+            if (portNames[i] == null)
+            {
+                continue;
+            }
             final Map<String, Long> port = new LinkedHashMap<>();
             port.put("rx-packets", portRxPackets[i].get());
             port.put("rx-bytes", portRxBytes[i].get());
@@ -163,7 +201,13 @@ public final class DataplaneCounters
             port.put("tx-bytes", portTxBytes[i].get());
             snapshot.ports.put(portNames[i], port);
         }
-        stageCounters.forEach((name, counter) -> snapshot.stages.put(name, counter.get()));
+        stageCounters.forEach((name, counter) ->
+        {
+            if (counter.get() != 0)
+            {
+                snapshot.stages.put(name, counter.get());
+            }
+        });
         eventCounters.forEach((name, counter) ->
         {
             if (counter.get() != 0)

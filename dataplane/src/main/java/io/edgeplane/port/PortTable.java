@@ -3,6 +3,8 @@ package io.edgeplane.port;
 import io.edgeplane.config.PortConfig;
 import io.edgeplane.config.PortView;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -23,6 +25,8 @@ public final class PortTable implements PortView
     public static final int KIND_ETHERNET = 0;
     public static final int KIND_VLAN = 1;
     public static final int KIND_VXLAN = 2;
+    /** A run-time tunnel removed again: its id stays taken, nothing matches it. */
+    public static final int KIND_RETIRED = 3;
     private static final String[] KIND_NAMES = {"ethernet", "vlan", "vxlan"};
 
     private final String[] names;
@@ -48,9 +52,22 @@ public final class PortTable implements PortView
     private final int[] underlay;
     private final int[] dfMode;
 
+    /** Ports a table has room for over the process's life: the config's, then tunnels added at run time. */
+    public static final int CAPACITY = 256;
+
+    private static final VarHandle KIND = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final long SLOT_REUSE_GRACE_NANOS = 1_000_000_000L;
+
+    private volatile int count;
+    private final long[] retiredAtNanos = new long[CAPACITY];
+
     public PortTable(final List<PortConfig> ports)
     {
-        final int n = ports.size();
+        if (ports.size() > CAPACITY)
+        {
+            throw new IllegalArgumentException("more than " + CAPACITY + " ports");
+        }
+        final int n = CAPACITY;
         names = new String[n];
         mac = new long[n];
         address = new int[n];
@@ -68,32 +85,13 @@ public final class PortTable implements PortView
         udpPort = new int[n];
         underlay = new int[n];
         dfMode = new int[n];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < ports.size(); i++)
         {
-            final PortConfig port = ports.get(i);
-            names[i] = port.name();
-            mac[i] = port.mac();
-            address[i] = port.address();
-            prefixLength[i] = port.prefixLength();
-            configuredMtu[i] = port.mtu();
-            mtu.set(i, port.mtu());
-            linkUp.set(i, 1);
-            vlan[i] = port.vlan();
-            device[i] = port.device();
-            adminUp.set(i, port.adminUp() ? 1 : 0);
-            kind[i] = port.isTunnel() ? KIND_VXLAN : port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET;
-            underlay[i] = -1;
-            if (port.isTunnel())
-            {
-                vni[i] = port.tunnel().vni();
-                udpPort[i] = port.tunnel().udpPort();
-                dfMode[i] = PortConfig.DF_MODES.indexOf(port.tunnel().df());
-            }
-            extraAddresses.set(i, port.addresses().stream().mapToInt(Integer::intValue).toArray());
-            rpFilter[i] = port.rpFilter();
+            fill(i, ports.get(i));
         }
+        count = ports.size();
         publishLocalAddresses();
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < ports.size(); i++)
         {
             if (ports.get(i).isTunnel())
             {
@@ -102,9 +100,90 @@ public final class PortTable implements PortView
         }
     }
 
+    private void fill(final int i, final PortConfig port)
+    {
+        names[i] = port.name();
+        mac[i] = port.mac();
+        address[i] = port.address();
+        prefixLength[i] = port.prefixLength();
+        configuredMtu[i] = port.mtu();
+        mtu.set(i, port.mtu());
+        linkUp.set(i, 1);
+        vlan[i] = port.vlan();
+        device[i] = port.device();
+        adminUp.set(i, port.adminUp() ? 1 : 0);
+        underlay[i] = port.isTunnel() ? indexOf(port.tunnel().underlay()) : -1;
+        if (port.isTunnel())
+        {
+            vni[i] = port.tunnel().vni();
+            udpPort[i] = port.tunnel().udpPort();
+            dfMode[i] = PortConfig.DF_MODES.indexOf(port.tunnel().df());
+        }
+        extraAddresses.set(i, port.addresses().stream().mapToInt(Integer::intValue).toArray());
+        rpFilter[i] = port.rpFilter();
+        // Last and with release semantics: a worker scanning a reused slot sees it retired or whole, never half.
+        KIND.setRelease(kind, i, port.isTunnel() ? KIND_VXLAN : port.vlan() != 0 ? KIND_VLAN : KIND_ETHERNET);
+    }
+
+    /**
+     * Add a tunnel port at run time (control thread; already validated): its fields are written, then the count is
+     * published; nothing routes to it until the routing table installs its routes after this returns.
+     *
+     * @return its port id.
+     */
+    public synchronized int addTunnel(final PortConfig port)
+    {
+        int i = reusableSlot(System.nanoTime());
+        if (i < 0)
+        {
+            i = count;
+            if (i == CAPACITY)
+            {
+                throw new IllegalStateException("no room for another port (" + CAPACITY + " slots, none retired " +
+                    "for over a second)");
+            }
+        }
+        fill(i, port);
+        if (i == count)
+        {
+            count = i + 1;
+        }
+        publishLocalAddresses();
+        return i;
+    }
+
+    /** A slot retired long enough ago that no packet the worker read before the retirement still names it. */
+    private int reusableSlot(final long nowNanos)
+    {
+        for (int i = 0, n = count; i < n; i++)
+        {
+            if (kind[i] == KIND_RETIRED && nowNanos - retiredAtNanos[i] >= SLOT_REUSE_GRACE_NANOS)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Retire a tunnel port added at run time (control thread; its routes and neighbors are gone): it goes down and no
+     * longer has a name or VNI, so nothing finds it; its id is reused by a later tunnel only after a grace period,
+     * long enough for any vector in flight to have left the worker (as adjacency ids are).
+     */
+    public synchronized void retire(final int port)
+    {
+        adminUp.set(port, 0);
+        KIND.setRelease(kind, port, KIND_RETIRED);
+        names[port] = "";
+        extraAddresses.set(port, new int[0]);
+        address[port] = 0;
+        retiredAtNanos[port] = System.nanoTime();
+        publishLocalAddresses();
+    }
+
     public int count()
     {
-        return names.length;
+        return count;
     }
 
     @Override
@@ -115,14 +194,14 @@ public final class PortTable implements PortView
 
     public String[] names()
     {
-        return names.clone();
+        return java.util.Arrays.copyOf(names, count);
     }
 
     /** @return the port id with that name, or -1. */
     @Override
     public int indexOf(final String name)
     {
-        for (int i = 0; i < names.length; i++)
+        for (int i = 0, n = count; i < n; i++)
         {
             if (names[i].equals(name))
             {
@@ -210,9 +289,9 @@ public final class PortTable implements PortView
     {
         int best = -1;
         int bestLength = -1;
-        for (int i = 0; i < names.length; i++)
+        for (int i = 0, n = count; i < n; i++)
         {
-            if (prefixLength[i] > bestLength && onLink(i, ip))
+            if (kind[i] != KIND_RETIRED && prefixLength[i] > bestLength && onLink(i, ip))
             {
                 best = i;
                 bestLength = prefixLength[i];
@@ -225,9 +304,9 @@ public final class PortTable implements PortView
     @Override
     public int ownerOf(final int ip)
     {
-        for (int i = 0; i < address.length; i++)
+        for (int i = 0, n = count; i < n; i++)
         {
-            if (holds(i, ip))
+            if (kind[i] != KIND_RETIRED && holds(i, ip))
             {
                 return i;
             }
@@ -290,7 +369,7 @@ public final class PortTable implements PortView
 
     private void publishLocalAddresses()
     {
-        localAddresses = IntStream.range(0, address.length)
+        localAddresses = IntStream.range(0, count).filter(i -> kind[i] != KIND_RETIRED)
             .flatMap(i -> IntStream.concat(IntStream.of(address[i]), IntStream.of(extraAddresses.get(i))))
             .sorted().toArray();
     }
@@ -344,9 +423,9 @@ public final class PortTable implements PortView
     /** The tunnel port fed by {@code underlayPort} with this UDP port and VNI, or -1 (few tunnels: a scan). */
     public int tunnelFor(final int underlayPort, final int destinationPort, final int tunnelVni)
     {
-        for (int i = 0; i < kind.length; i++)
+        for (int i = 0, n = count; i < n; i++)
         {
-            if (kind[i] == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort &&
+            if ((int)KIND.getAcquire(kind, i) == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort &&
                 vni[i] == tunnelVni)
             {
                 return i;
@@ -358,9 +437,9 @@ public final class PortTable implements PortView
     /** True when some tunnel listens on {@code underlayPort} at UDP port {@code destinationPort}. */
     public boolean tunnelPort(final int underlayPort, final int destinationPort)
     {
-        for (int i = 0; i < kind.length; i++)
+        for (int i = 0, n = count; i < n; i++)
         {
-            if (kind[i] == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort)
+            if ((int)KIND.getAcquire(kind, i) == KIND_VXLAN && underlay[i] == underlayPort && udpPort[i] == destinationPort)
             {
                 return true;
             }

@@ -95,22 +95,7 @@ public final class RoutingTable
         {
             for (int port = 0; port < ports.count(); port++)
             {
-                final int length = ports.prefixLength(port);
-                final int subnet = ports.address(port) & Ipv4Address.mask(length);
-                state(subnet, length).candidates.add(new Candidate(port, 0, CONNECTED_METRIC, TYPE_CONNECTED));
-                state(ports.address(port), 32).candidates.add(
-                    new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL));
-                for (final int extra : ports.extraAddresses(port))
-                {
-                    state(extra, 32).candidates.add(new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL));
-                }
-                if (length < 31)
-                {
-                    // The subnet's broadcast and network addresses are never forwarded to (RFC 1812 4.2.3.1).
-                    state(subnet | ~Ipv4Address.mask(length), 32).candidates.add(
-                        new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST));
-                    state(subnet, 32).candidates.add(new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST));
-                }
+                systemRoutes(port);
             }
             for (final PrefixState state : new ArrayList<>(prefixes.values()))
             {
@@ -118,6 +103,76 @@ public final class RoutingTable
                 {
                     throw new IllegalStateException("forwarding table capacity exhausted by system routes");
                 }
+            }
+        }
+    }
+
+    /** The prefixes a port brings: its connected subnet, its addresses, its subnet's network and broadcast. */
+    private List<PrefixState> systemRoutes(final int port)
+    {
+        final List<PrefixState> touched = new ArrayList<>();
+        final int length = ports.prefixLength(port);
+        final int subnet = ports.address(port) & Ipv4Address.mask(length);
+        touched.add(add(state(subnet, length), new Candidate(port, 0, CONNECTED_METRIC, TYPE_CONNECTED)));
+        touched.add(add(state(ports.address(port), 32), new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL)));
+        for (final int extra : ports.extraAddresses(port))
+        {
+            touched.add(add(state(extra, 32), new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_LOCAL)));
+        }
+        if (length < 31)
+        {
+            // The subnet's broadcast and network addresses are never forwarded to (RFC 1812 4.2.3.1).
+            touched.add(add(state(subnet | ~Ipv4Address.mask(length), 32),
+                new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST)));
+            touched.add(add(state(subnet, 32), new Candidate(port, 0, SYSTEM_LOCAL_METRIC, TYPE_BROADCAST)));
+        }
+        return touched;
+    }
+
+    private static PrefixState add(final PrefixState state, final Candidate candidate)
+    {
+        state.candidates.add(candidate);
+        return state;
+    }
+
+    /** A port added at run time (a tunnel): install its system routes. */
+    public synchronized void addPort(final int port) throws RouteException
+    {
+        for (final PrefixState state : systemRoutes(port))
+        {
+            if (!recompute(state))
+            {
+                removePort(port);
+                throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
+            }
+        }
+    }
+
+    /** True when a user route goes through {@code port}. */
+    public synchronized boolean hasUserRoutes(final int port)
+    {
+        for (final PrefixState state : prefixes.values())
+        {
+            for (final Candidate c : state.candidates)
+            {
+                if (c.type == TYPE_USER && c.port == port)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A run-time port goes away: every route through it (its system routes; user routes were removed first). */
+    public synchronized void removePort(final int port)
+    {
+        for (final PrefixState state : new ArrayList<>(prefixes.values()))
+        {
+            if (state.candidates.removeIf(c -> c.port == port && c.type != TYPE_USER))
+            {
+                recompute(state);
+                dropIfEmpty(state);
             }
         }
     }

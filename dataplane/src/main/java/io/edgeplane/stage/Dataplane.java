@@ -94,32 +94,27 @@ public final class Dataplane
                 neighbor.vtep());
         }
         this.counters = new DataplaneCounters(ports.names());
-        this.rxPackets = new long[ports.count()];
-        this.rxBytes = new long[ports.count()];
+        this.rxPackets = new long[PortTable.CAPACITY];
+        this.rxBytes = new long[PortTable.CAPACITY];
         this.tracer = new PacketTracer(TRACE_CAPACITY);
         this.resolver = new NeighborResolver(pool, ports, neighbors, timers, counters);
         final DropRecorder drops = new DropRecorder(pool, counters, dropSink);
-        boolean tunnels = false;
-        for (int port = 0; port < ports.count(); port++)
-        {
-            tunnels |= ports.isTunnel(port);
-        }
+        // The tunnel stages are always in the graph (tunnels can be added at run time); until a tunnel exists no
+        // adjacency names vxlan-encap and vxlan-decap is enabled on no port, so they cost nothing.
         // Constructed in this order so counter ids (and counters.json) keep a stable order.
         final StageGraph.Builder builder = StageGraph.builder(pool, counters)
             .arc(FeatureArc.ip4Unicast())
             .arc(FeatureArc.ip4Output())
             .stage(new EthernetInputStage(pool, counters, tracer, ports))
-            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver, tunnels))
+            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver, true))
             .stage(new Ip4InputStage(pool, counters, tracer, ports, config.flowHashSeed()))
             .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
-            .stage(tunnels ?
-                new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME,
-                    VxlanEncapStage.NAME) :
-                new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME))
+            .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME,
+                VxlanEncapStage.NAME))
             .stage(new Ip4RewriteStage(pool, counters, tracer, ports, neighbors, resolver))
             .stage(new IcmpErrorStage(pool, counters, tracer, ports, drops, ICMP_ERRORS_PER_SECOND,
                 ICMP_ERROR_BURST))
-            .stage(new InterfaceOutputStage(pool, counters, tracer, ports.names(), txSink))
+            .stage(new InterfaceOutputStage(pool, counters, tracer, ports, txSink))
             .stage(new ErrorDropStage(pool, counters, tracer, drops));
         boolean rpFilter = false;
         for (int port = 0; port < ports.count(); port++)
@@ -130,11 +125,8 @@ public final class Dataplane
         {
             builder.feature(new ReversePathFilterStage(pool, counters, tracer, this.routes, ports));
         }
-        if (tunnels)
-        {
-            builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
-            builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
-        }
+        builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
+        builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
         for (final Feature feature : features)
         {
             builder.feature(feature.create(pool, counters, tracer));
@@ -237,7 +229,7 @@ public final class Dataplane
 
     private void processReceived()
     {
-        for (int port = 0; port < rxPackets.length; port++)
+        for (int port = 0, n = ports.count(); port < n; port++)
         {
             if (rxPackets[port] != 0)
             {

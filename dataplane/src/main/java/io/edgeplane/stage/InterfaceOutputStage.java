@@ -3,6 +3,7 @@ package io.edgeplane.stage;
 import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.port.PortTable;
 import io.edgeplane.port.TxSink;
 import io.edgeplane.trace.PacketTracer;
 
@@ -12,19 +13,19 @@ public final class InterfaceOutputStage extends Stage
     public static final String NAME = "interface-output";
 
     private final DataplaneCounters counters;
-    private final String[] portNames;
+    private final PortTable ports;
     private final long[] packets;
     private final long[] bytes;
     private final TxSink sink;
 
     public InterfaceOutputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
-        final String[] portNames, final TxSink sink)
+        final PortTable ports, final TxSink sink)
     {
         super(NAME, pool, counters, tracer);
         this.counters = counters;
-        this.portNames = portNames.clone();
-        this.packets = new long[portNames.length];
-        this.bytes = new long[portNames.length];
+        this.ports = ports;
+        this.packets = new long[PortTable.CAPACITY];
+        this.bytes = new long[PortTable.CAPACITY];
         this.sink = sink;
     }
 
@@ -50,7 +51,7 @@ public final class InterfaceOutputStage extends Stage
             sink.transmit(port, pool, h);
             pool.free(h);
         }
-        for (int port = 0; port < packets.length; port++)
+        for (int port = 0, n = ports.count(); port < n; port++)
         {
             if (packets[port] != 0)
             {
@@ -65,6 +66,6 @@ public final class InterfaceOutputStage extends Stage
     @Override
     public void formatTrace(final int port, final int length, final int c, final int d, final StringBuilder out)
     {
-        out.append("tx ").append(portNames[port]).append(" len ").append(length);
+        out.append("tx ").append(ports.name(port)).append(" len ").append(length);
     }
 }
