@@ -39,6 +39,7 @@ public final class ControlService
         {
             this.handlers.put(handler.name(), handler);
             byOp.put(handler.addOp(), handler);
+            handler.aliases().forEach(alias -> byOp.put(alias, handler));
             if (handler.removeOp() != null)
             {
                 byOp.put(handler.removeOp(), handler);
@@ -234,7 +235,7 @@ public final class ControlService
         body.remove("seq");
         try
         {
-            if (name.equals(handler.addOp()))
+            if (!name.equals(handler.removeOp()))
             {
                 addTyped(handler, body);
             }

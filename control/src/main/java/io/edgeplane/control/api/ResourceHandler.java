@@ -23,6 +23,12 @@ public interface ResourceHandler<R, K>
     /** Journal op of an add (or set). */
     String addOp();
 
+    /** Earlier names of the add op, still replayed from old journals. */
+    default List<String> aliases()
+    {
+        return List.of();
+    }
+
     /** Journal op of a removal, or null when records cannot be removed. */
     String removeOp();
 

@@ -15,6 +15,7 @@ import io.edgeplane.control.state.StateStore;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.FeatureArc;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -155,7 +156,7 @@ public final class Gateway implements AutoCloseable
             store = new StateStore(stateDirectory);
             control = new ControlService(List.of(
                 new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats,
-                    this::link),
+                    this::link, dataplane.arc(FeatureArc.IP4_UNICAST), commands),
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors())), store, config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());

@@ -72,6 +72,28 @@ public final class WorkerProxy
         });
     }
 
+    /** Remove every neighbor entry of a port (a tunnel going away), static and learned. */
+    public void removeNeighbors(final int port)
+    {
+        call(dp ->
+        {
+            final List<Integer> addresses = new ArrayList<>();
+            dp.neighbors().forEach((p, ip, mac, isStatic, vtep) ->
+            {
+                if (p == port)
+                {
+                    addresses.add(ip);
+                }
+            });
+            for (final int ip : addresses)
+            {
+                dp.resolver().forget(port, ip);
+                dp.neighbors().remove(port, ip);
+            }
+            return null;
+        });
+    }
+
     public List<Neighbor> neighbors()
     {
         return call(dp ->

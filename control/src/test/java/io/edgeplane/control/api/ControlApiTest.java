@@ -210,6 +210,45 @@ class ControlApiTest
     }
 
     @Test
+    void shouldAddAndRemoveATunnelPortAtRunTimeAndKeepItAcrossSigkill() throws Exception
+    {
+        final String tunnel = "{\"name\":\"vxlan7\",\"type\":\"vxlan\",\"vni\":7,\"underlay\":\"Port3\"," +
+            "\"mac\":\"02:00:00:00:07:01\",\"ipv4\":\"192.168.7.1/24\"}";
+        assertEquals(400, gateway.request("POST", "/v1/ports", tunnel.replace("Port3", "Port9")).status());
+        assertEquals(400, gateway.request("POST", "/v1/ports", tunnel.replace("192.168.7.1/24", "10.3.0.9/24"))
+            .status(), "a tunnel subnet overlapping its underlay's is refused");
+        assertEquals(201, gateway.request("POST", "/v1/ports", tunnel).status());
+        assertEquals(4, json(gateway.request("GET", "/v1/ports", null)).size());
+        assertEquals(201, gateway.request("POST", "/v1/neighbors", "{\"interface\":\"vxlan7\",\"ip\":" +
+            "\"192.168.7.2\",\"mac\":\"02:00:00:00:07:02\",\"vtep\":\"10.3.0.2\"}").status());
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("vxlan7", "10.244.7.0/24", "192.168.7.2", 1))
+            .status());
+        assertEquals(409, gateway.request("DELETE", "/v1/ports?name=vxlan7", null).status(),
+            "a tunnel a route still uses is not removed");
+        gateway.kill();
+
+        gateway = start();
+        final JsonNode ports = json(gateway.request("GET", "/v1/ports", null));
+        assertEquals(4, ports.size());
+        assertEquals(1, json(gateway.request("GET", "/v1/routes?interface=vxlan7", null)).size());
+        assertEquals(200, gateway.request("DELETE", "/v1/routes?interface=vxlan7&destinationPrefix=10.244.7.0/24",
+            null).status());
+        assertEquals(409, gateway.request("DELETE", "/v1/ports?name=vxlan7", null).status(),
+            "a tunnel with a static neighbor is not removed");
+        assertEquals(200, gateway.request("DELETE", "/v1/neighbors?interface=vxlan7&ip=192.168.7.2", null).status());
+        assertEquals(200, gateway.request("DELETE", "/v1/ports?name=vxlan7", null).status());
+        assertEquals(404, gateway.request("DELETE", "/v1/ports?name=vxlan7", null).status());
+        assertEquals(400, gateway.request("DELETE", "/v1/ports?name=Port1", null).status(),
+            "a physical port is not removed at run time");
+        assertEquals(3, json(gateway.request("GET", "/v1/ports", null)).size());
+        gateway.kill();
+
+        gateway = start();
+        assertEquals(3, json(gateway.request("GET", "/v1/ports", null)).size());
+        assertEquals(201, gateway.request("POST", "/v1/ports", tunnel).status(), "the name is reusable");
+    }
+
+    @Test
     void shouldIgnoreATornJournalTail() throws Exception
     {
         assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "172.17.0.0/16", "10.3.0.7", 5))

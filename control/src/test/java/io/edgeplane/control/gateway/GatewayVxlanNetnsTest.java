@@ -189,4 +189,54 @@ class GatewayVxlanNetnsTest
             assertFalse(line.toLowerCase().contains("malformed") || line.contains("Bad checksum"), line);
         }
     }
+
+    /** An API call from inside the gateway's namespace (its API listens on that namespace's loopback). */
+    private String api(final String method, final String path, final String body) throws IOException
+    {
+        final Netns.Result result = body == null ?
+            Netns.exec(10, GW, "curl", "-s", "-w", " %{http_code}", "-X", method, gateway.base() + path) :
+            Netns.exec(10, GW, "curl", "-s", "-w", " %{http_code}", "-X", method, "-d", body, gateway.base() + path);
+        assertEquals(0, result.exit(), result.output());
+        return result.output().substring(result.output().lastIndexOf(' ') + 1);
+    }
+
+    @Test
+    @Order(4)
+    void shouldCarryTrafficOverATunnelAddedAtRunTimeAndStopWhenItIsRemoved() throws Exception
+    {
+        // The other node gets a second overlay (VNI 43, a third pod subnet); the gateway learns it through the API.
+        Netns.must("ip", "-n", NODE2, "link", "add", "vxlan43", "type", "vxlan", "id", "43", "dstport", "4789",
+            "dev", "ept-vnu", "local", "10.3.0.2", "nolearning");
+        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan43", "address", "02:00:00:00:43:02");
+        Netns.must("ip", "-n", NODE2, "addr", "add", "192.168.43.2/24", "dev", "vxlan43");
+        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan43", "up");
+        Netns.must("ip", "netns", "exec", NODE2, "bridge", "fdb", "append", "02:00:00:00:43:01", "dev", "vxlan43",
+            "dst", "10.3.0.1");
+        Netns.must("ip", "-n", NODE2, "neigh", "add", "192.168.43.1", "lladdr", "02:00:00:00:43:01", "dev",
+            "vxlan43", "nud", "permanent");
+        Netns.must("ip", "-n", NODE2, "addr", "add", "10.244.3.5/32", "dev", "lo");
+        Netns.must("ip", "-n", NODE2, "route", "replace", "10.244.1.0/24", "via", "192.168.43.1", "dev", "vxlan43",
+            "onlink");
+
+        assertEquals("201", api("POST", "/v1/ports", "{\"name\":\"vxlan43\",\"type\":\"vxlan\",\"vni\":43," +
+            "\"underlay\":\"Port3\",\"mac\":\"02:00:00:00:43:01\",\"ipv4\":\"192.168.43.1/24\"}"));
+        assertEquals("201", api("POST", "/v1/neighbors", "{\"interface\":\"vxlan43\",\"ip\":\"192.168.43.2\"," +
+            "\"mac\":\"02:00:00:00:43:02\",\"vtep\":\"10.3.0.2\"}"));
+        assertEquals("201", api("POST", "/v1/routes", "{\"interface\":\"vxlan43\",\"destinationPrefix\":" +
+            "\"10.244.3.0/24\",\"nextHop\":\"192.168.43.2\"}"));
+        final Netns.Result up = Netns.exec(30, POD, "ping", "-n", "-c", "5", "-i", "0.2", "-W", "1", "10.244.3.5");
+        assertTrue(up.output().matches("(?s).* [3-5] received.*"), up.output());
+
+        assertEquals("409", api("DELETE", "/v1/ports?name=vxlan43", null));
+        assertEquals("200", api("DELETE", "/v1/routes?interface=vxlan43&destinationPrefix=10.244.3.0/24", null));
+        assertEquals("200", api("DELETE", "/v1/neighbors?interface=vxlan43&ip=192.168.43.2", null));
+        assertEquals("200", api("DELETE", "/v1/ports?name=vxlan43", null));
+        final Netns.Result down = Netns.exec(30, POD, "ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "10.244.3.5");
+        assertTrue(down.output().contains(" 0 received"), down.output());
+        // The tunnel that came from the config file still carries traffic (node2 answers over it again).
+        Netns.must("ip", "-n", NODE2, "route", "replace", "10.244.1.0/24", "via", "192.168.42.1", "dev", "vxlan42",
+            "onlink");
+        final Netns.Result still = Netns.exec(30, POD, "ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "10.244.2.5");
+        assertTrue(still.output().matches("(?s).* [2-3] received.*"), still.output());
+    }
 }
