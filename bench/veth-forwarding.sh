@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Forwarding rate of the Edgeplane gateway and of the Linux kernel, measured in the same run, in the same
 # namespaces, with the same flow: a bounded UDP flood of 64-byte frames (60 + FCS) from a client namespace to a
-# server namespace through a gateway namespace. Needs root, iproute2, ethtool, python3; uses trafgen (Debian's
+# server namespace through a gateway namespace. Needs root, iproute2, python3; uses trafgen (Debian's
 # netsniff-ng) as the sender when installed, a Python socket loop otherwise (which saturates far earlier).
 #   bench/veth-forwarding.sh [SECONDS]    (default 5; at most 5,000,000 packets per run)
 # Creates namespaces epb-cl, epb-gw, epb-sv and removes them (by name) on exit.
@@ -25,7 +25,6 @@ ip -n epb-gw link set epb-p2 address 02:00:00:00:02:01
 for pair in "epb-cl epb-c1" "epb-sv epb-s2" "epb-gw epb-p1" "epb-gw epb-p2"; do
     set -- $pair
     ip -n "$1" link set "$2" up
-    ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
 done
 ip netns exec epb-gw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 ip -n epb-cl route add default via 10.1.0.1
