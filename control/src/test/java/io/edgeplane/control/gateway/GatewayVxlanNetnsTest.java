@@ -60,15 +60,7 @@ class GatewayVxlanNetnsTest
         Netns.must("ip", "-n", POD, "route", "add", "default", "via", "10.244.1.1");
         veth(NODE2, "ept-vnu", "10.3.0.2/24", "ept-vp3", "02:00:00:00:03:01");
         // The other node: a kernel vxlan device as Flannel programs it.
-        Netns.must("ip", "-n", NODE2, "link", "add", "vxlan42", "type", "vxlan", "id", "42", "dstport", "4789",
-            "dev", "ept-vnu", "local", "10.3.0.2", "nolearning");
-        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan42", "address", "02:00:00:00:42:02");
-        Netns.must("ip", "-n", NODE2, "addr", "add", "192.168.42.2/24", "dev", "vxlan42");
-        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan42", "up");
-        Netns.must("ip", "netns", "exec", NODE2, "bridge", "fdb", "append", "02:00:00:00:42:01", "dev", "vxlan42",
-            "dst", "10.3.0.1");
-        Netns.must("ip", "-n", NODE2, "neigh", "add", "192.168.42.1", "lladdr", "02:00:00:00:42:01", "dev",
-            "vxlan42", "nud", "permanent");
+        kernelVxlan(42);
         Netns.must("ip", "-n", NODE2, "route", "add", "10.244.1.0/24", "via", "192.168.42.1", "dev", "vxlan42",
             "onlink");
         Netns.must("ip", "-n", NODE2, "addr", "add", "10.244.2.5/32", "dev", "lo");
@@ -88,6 +80,26 @@ class GatewayVxlanNetnsTest
             .redirectErrorStream(true).redirectOutput(dir.resolve("tshark.log").toFile()).start();
         gateway = GatewayProcess.start(List.of("ip", "netns", "exec", GW), "--config", config.toString(),
             "--state", dir.resolve("state").toString(), "--api", "127.0.0.1:0", "--io", "afpacket");
+    }
+
+    /**
+     * On node2, a kernel vxlan device for {@code vni} as Flannel programs one: {@code vxlan<vni>} with
+     * 192.168.{vni}.2/24 and MAC 02:00:00:00:{vni}:02, no learning, the gateway's tunnel (192.168.{vni}.1,
+     * 02:00:00:00:{vni}:01) behind VTEP 10.3.0.1 in the fdb and the neighbor table.
+     */
+    private static void kernelVxlan(final int vni) throws IOException
+    {
+        final String dev = "vxlan" + vni;
+        final String gatewayMac = "02:00:00:00:" + vni + ":01";
+        Netns.must("ip", "-n", NODE2, "link", "add", dev, "type", "vxlan", "id", String.valueOf(vni), "dstport",
+            "4789", "dev", "ept-vnu", "local", "10.3.0.2", "nolearning");
+        Netns.must("ip", "-n", NODE2, "link", "set", dev, "address", "02:00:00:00:" + vni + ":02");
+        Netns.must("ip", "-n", NODE2, "addr", "add", "192.168." + vni + ".2/24", "dev", dev);
+        Netns.must("ip", "-n", NODE2, "link", "set", dev, "up");
+        Netns.must("ip", "netns", "exec", NODE2, "bridge", "fdb", "append", gatewayMac, "dev", dev, "dst",
+            "10.3.0.1");
+        Netns.must("ip", "-n", NODE2, "neigh", "add", "192.168." + vni + ".1", "lladdr", gatewayMac, "dev", dev,
+            "nud", "permanent");
     }
 
     private static void veth(final String ns, final String hostEnd, final String address, final String gwEnd,
@@ -205,15 +217,7 @@ class GatewayVxlanNetnsTest
     void shouldCarryTrafficOverATunnelAddedAtRunTimeAndStopWhenItIsRemoved() throws Exception
     {
         // The other node gets a second overlay (VNI 43, a third pod subnet); the gateway learns it through the API.
-        Netns.must("ip", "-n", NODE2, "link", "add", "vxlan43", "type", "vxlan", "id", "43", "dstport", "4789",
-            "dev", "ept-vnu", "local", "10.3.0.2", "nolearning");
-        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan43", "address", "02:00:00:00:43:02");
-        Netns.must("ip", "-n", NODE2, "addr", "add", "192.168.43.2/24", "dev", "vxlan43");
-        Netns.must("ip", "-n", NODE2, "link", "set", "vxlan43", "up");
-        Netns.must("ip", "netns", "exec", NODE2, "bridge", "fdb", "append", "02:00:00:00:43:01", "dev", "vxlan43",
-            "dst", "10.3.0.1");
-        Netns.must("ip", "-n", NODE2, "neigh", "add", "192.168.43.1", "lladdr", "02:00:00:00:43:01", "dev",
-            "vxlan43", "nud", "permanent");
+        kernelVxlan(43);
         Netns.must("ip", "-n", NODE2, "addr", "add", "10.244.3.5/32", "dev", "lo");
         Netns.must("ip", "-n", NODE2, "route", "replace", "10.244.1.0/24", "via", "192.168.43.1", "dev", "vxlan43",
             "onlink");
