@@ -31,20 +31,13 @@ public final class ArpInputStage extends Stage
     private final ArpFlyweight arp = new ArpFlyweight();
     private final AtomicCounter refused;
     private int interfaceOutput;
-    private int vxlanEncap = -1;
+    private int vxlanEncap;
 
+    /** Replies on tunnel ports go through {@value VxlanEncapStage#NAME}, the others straight to the wire. */
     public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
         final PortTable ports, final NeighborTable neighbors, final NeighborResolver resolver)
     {
-        this(pool, counters, tracer, ports, neighbors, resolver, false);
-    }
-
-    /** @param tunnels replies on tunnel ports go through {@value VxlanEncapStage#NAME}. */
-    public ArpInputStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer,
-        final PortTable ports, final NeighborTable neighbors, final NeighborResolver resolver, final boolean tunnels)
-    {
-        super(NAME, pool, counters, tracer, tunnels ? new String[] {InterfaceOutputStage.NAME, VxlanEncapStage.NAME} :
-            new String[] {InterfaceOutputStage.NAME});
+        super(NAME, pool, counters, tracer, InterfaceOutputStage.NAME, VxlanEncapStage.NAME);
         this.ports = ports;
         this.neighbors = neighbors;
         this.resolver = resolver;
@@ -55,10 +48,7 @@ public final class ArpInputStage extends Stage
     protected void bind(final StageGraph.Binder binder)
     {
         interfaceOutput = binder.next(InterfaceOutputStage.NAME);
-        if (nextNames().contains(VxlanEncapStage.NAME))
-        {
-            vxlanEncap = binder.next(VxlanEncapStage.NAME);
-        }
+        vxlanEncap = binder.next(VxlanEncapStage.NAME);
     }
 
     @Override
@@ -114,7 +104,7 @@ public final class ArpInputStage extends Stage
                         .senderMac(ourMac).senderIp(targetIp);
                     ethernet.wrap(buffer, pool.frameOffset(h)).destination(senderMac).source(ourMac);
                     pool.outPort(h, port);
-                    if (ports.isTunnel(port) && vxlanEncap >= 0)
+                    if (ports.isTunnel(port))
                     {
                         // Back through the tunnel to the VTEP the request came from (kept by vxlan-decap).
                         pool.flags(h, PacketPool.FLAG_LOCAL_ORIGIN | PacketPool.FLAG_L2_FRAME);

@@ -106,7 +106,7 @@ public final class Dataplane
             .arc(FeatureArc.ip4Unicast())
             .arc(FeatureArc.ip4Output())
             .stage(new EthernetInputStage(pool, counters, tracer, ports))
-            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver, true))
+            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver))
             .stage(new Ip4InputStage(pool, counters, tracer, ports, config.flowHashSeed()))
             .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
             .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME,
