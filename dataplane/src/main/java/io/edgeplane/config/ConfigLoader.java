@@ -116,6 +116,17 @@ public final class ConfigLoader
                     Ipv4Address.format(neighbor.address()) + " on " + neighbor.interfaceName());
             }
         }
+        if (config.nat() != null)
+        {
+            try
+            {
+                config.nat().check(ports, List.of());
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex.under("nat.");
+            }
+        }
         return config;
     }
 

@@ -18,9 +18,10 @@ import java.util.Map;
  * @param routes    static routes.
  * @param neighbors static neighbor entries.
  * @param flowHashSeed seed of the flow hash (ECMP choice); the same seed gives the same choices everywhere.
+ * @param nat       masquerade of the internal switch, or null for none.
  */
 public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, List<NeighborConfig> neighbors,
-    int flowHashSeed)
+    int flowHashSeed, NatConfig nat)
 {
     public DataplaneConfig
     {
@@ -33,14 +34,15 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
     static DataplaneConfig fromJson(@JsonProperty("ports") final List<PortConfig> ports,
         @JsonProperty("routes") final List<RouteConfig> routes,
         @JsonProperty("neighbors") final List<NeighborConfig> neighbors,
-        @JsonProperty("flowHashSeed") final Integer flowHashSeed)
+        @JsonProperty("flowHashSeed") final Integer flowHashSeed,
+        @JsonProperty("nat") final NatConfig nat)
     {
         if (ports == null || ports.isEmpty())
         {
             throw new IllegalArgumentException("ports: must be a non-empty array");
         }
         return new DataplaneConfig(ports, routes == null ? List.of() : routes,
-            neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed);
+            neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed, nat);
     }
 
     @JsonValue
@@ -51,6 +53,10 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         json.put("routes", routes);
         json.put("neighbors", neighbors);
         json.put("flowHashSeed", flowHashSeed);
+        if (nat != null)
+        {
+            json.put("nat", nat);
+        }
         return json;
     }
 
@@ -59,7 +65,13 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
     {
         final List<RouteConfig> all = new ArrayList<>(routes);
         all.addAll(more);
-        return new DataplaneConfig(ports, all, neighbors, flowHashSeed);
+        return new DataplaneConfig(ports, all, neighbors, flowHashSeed, nat);
+    }
+
+    /** The same config with another {@code nat} section (null for none). */
+    public DataplaneConfig withNat(final NatConfig nat)
+    {
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat);
     }
 
     /** @return the port index of that name, or -1. */

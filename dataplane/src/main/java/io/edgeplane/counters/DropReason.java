@@ -56,7 +56,12 @@ public enum DropReason
     VXLAN_BAD_FLAGS(47, "vxlan-bad-flags", "VXLAN header without the I flag (RFC 7348 §5)"),
     VXLAN_NO_SUCH_TUNNEL(48, "vxlan-no-such-tunnel", "VXLAN packet for a VNI no tunnel port has"),
     VXLAN_NO_VTEP(49, "vxlan-no-vtep", "next hop on a tunnel port with no known VTEP"),
-    VXLAN_NO_HEADROOM(50, "vxlan-no-headroom", "no room in front of the packet for the outer headers");
+    VXLAN_NO_HEADROOM(50, "vxlan-no-headroom", "no room in front of the packet for the outer headers"),
+    IP4_FRAGMENT_OVERFLOW(51, "ip4-fragment-overflow", "fragment offset plus length beyond 65,535 bytes"),
+    NAT_NO_SESSION(52, "nat-no-session", "to a NAT address, matching no session (unsolicited, filtered)"),
+    NAT_TABLE_FULL(53, "nat-table-full", "new flow refused: the session table is at maxSessions"),
+    NAT_PORTS_EXHAUSTED(54, "nat-ports-exhausted", "new flow refused: no free outside port for its address"),
+    NAT_FRAGMENT_UNKNOWN(55, "nat-fragment-unknown", "non-first fragment whose first fragment was not translated");
 
     private final int id;
     private final String label;

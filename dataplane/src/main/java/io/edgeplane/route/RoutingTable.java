@@ -29,6 +29,8 @@ public final class RoutingTable
 {
     public static final int MIN_METRIC = RouteConfig.MIN_METRIC;
     public static final int MAX_METRIC = RouteConfig.MAX_METRIC;
+
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static final int SYSTEM_LOCAL_METRIC = -2;
     private static final int CONNECTED_METRIC = 0;
     /** Up to this many routes, {@link #addAll} updates in place; beyond, one full rebuild is cheaper. */
@@ -241,6 +243,7 @@ public final class RoutingTable
                 recompute(state);
                 throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
             }
+            changed();
             return true;
         }
         if (userRoutes >= maxRoutes)
@@ -258,6 +261,7 @@ public final class RoutingTable
             throw new RouteException(Cause.CAPACITY, "forwarding table capacity exhausted");
         }
         userRoutes++;
+        changed();
         return false;
     }
 
@@ -278,6 +282,7 @@ public final class RoutingTable
         userRoutes--;
         recompute(state);
         dropIfEmpty(state);
+        changed();
         return true;
     }
 
@@ -349,6 +354,7 @@ public final class RoutingTable
                 "route table full (capacity " + maxRoutes + " routes)" : "forwarding table capacity exhausted");
         }
         userRoutes += added;
+        changed();
     }
 
     /**
@@ -440,6 +446,46 @@ public final class RoutingTable
                 }
             }
         }
+        changed();
+    }
+
+    /**
+     * Be told after every change of the user routes or of a port's usability (control thread, with this table
+     * locked: a listener that changes the table again does so under the same lock). NAT follows the default route
+     * this way.
+     */
+    public void onChange(final Runnable listener)
+    {
+        listeners.add(listener);
+    }
+
+    private void changed()
+    {
+        for (final Runnable listener : listeners)
+        {
+            listener.run();
+        }
+    }
+
+    /** The port of the best usable default route (0.0.0.0/0, lowest metric; the lowest port among equals), or -1. */
+    public synchronized int defaultRoutePort()
+    {
+        final PrefixState state = prefixes.get(key(0, 0));
+        if (state == null)
+        {
+            return -1;
+        }
+        int best = -1;
+        int bestMetric = Integer.MAX_VALUE;
+        for (final Candidate c : state.candidates)
+        {
+            if (c.type == TYPE_USER && usable(c) && (c.metric < bestMetric || c.metric == bestMetric && c.port < best))
+            {
+                best = c.port;
+                bestMetric = c.metric;
+            }
+        }
+        return best;
     }
 
     /** User routes, optionally of one interface (port index, or -1 for all), sorted by prefix, length, port. */

@@ -6,6 +6,7 @@ import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.config.NeighborConfig;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.nat.Nat;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.port.TxSink;
@@ -50,6 +51,7 @@ public final class Dataplane
     private final PacketTracer tracer;
     private final WorkerTimers timers = new WorkerTimers();
     private final StageGraph graph;
+    private final Nat nat;
     private final PacketBatch rx = new PacketBatch();
     private final long[] rxPackets;
     private final long[] rxBytes;
@@ -127,12 +129,26 @@ public final class Dataplane
         }
         builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
         builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
+        this.nat = new Nat(ports, this.routes, config.flowHashSeed());
+        builder.feature(new NatStage(pool, counters, tracer, nat, this.routes, timers));
         for (final Feature feature : features)
         {
             builder.feature(feature.create(pool, counters, tracer));
         }
         this.graph = builder.build(EthernetInputStage.NAME);
         resolver.attach(graph);
+        nat.attach(graph.arc(FeatureArc.IP4_UNICAST), NatStage.NAME, timers);
+        if (config.nat() != null)
+        {
+            try
+            {
+                nat.configure(config.nat());
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex.under("nat.");
+            }
+        }
         for (int port = 0; port < ports.count(); port++)
         {
             if (!"off".equals(ports.rpFilter(port)))
@@ -322,6 +338,12 @@ public final class Dataplane
     public FeatureArc arc(final String name)
     {
         return graph.arc(name);
+    }
+
+    /** Masquerade: settings (control plane) and the session table (worker). */
+    public Nat nat()
+    {
+        return nat;
     }
 
     public WorkerTimers timers()

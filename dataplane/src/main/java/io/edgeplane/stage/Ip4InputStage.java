@@ -150,6 +150,11 @@ public final class Ip4InputStage extends Stage
         }
 
         final int protocol = ip.protocol();
+        if (ip.isFragment() &&
+            (ip.flagsAndFragmentOffset() & Ipv4Flyweight.FRAGMENT_OFFSET_MASK) * 8 + totalLength - headerLength > 65535)
+        {
+            return DropReason.IP4_FRAGMENT_OVERFLOW;
+        }
         int ports = 0;
         if (!ip.isNonFirstFragment())
         {

@@ -116,8 +116,8 @@ class StageGraphTest
             feature("late", FeatureArc.IP4_UNICAST, 30), feature("early", FeatureArc.IP4_UNICAST, 10),
             feature("middle", FeatureArc.IP4_UNICAST, 20)));
         final FeatureArc unicast = harness.dataplane.arc(FeatureArc.IP4_UNICAST);
-        assertEquals(List.of("early", "middle", VxlanDecapStage.NAME, "late"), unicast.features(),
-            "in order, with the built-in tunnel decapsulation (order 20) among them");
+        assertEquals(List.of("early", "middle", VxlanDecapStage.NAME, "late", NatStage.NAME), unicast.features(),
+            "in order (equal orders by name), with the built-in tunnel decapsulation (20) and NAT (30) among them");
         unicast.enable("late", 0, true);
         unicast.enable("early", 0, true);
         final long id = fromPort1(harness);

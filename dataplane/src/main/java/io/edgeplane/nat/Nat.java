@@ -1,0 +1,235 @@
+package io.edgeplane.nat;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.NatConfig;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.route.RouteException;
+import io.edgeplane.route.RoutingTable;
+import io.edgeplane.session.SessionTable;
+import io.edgeplane.stage.FeatureArc;
+import io.edgeplane.timer.WorkerTimers;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+
+/**
+ * The masquerade feature as the control plane sees it: it resolves the {@link NatConfig} against ports and routes
+ * into {@link NatSettings}, publishes them (one volatile store), enables the {@code nat} stage on the inside ports
+ * and the outside port, makes the pool addresses local addresses of the outside port (so ARP and ping answer for
+ * them), and follows the best default route when no outside port is named: on every route change the outside
+ * port is worked out again, and new flows use the new one.
+ * <p>
+ * The worker's {@link SessionTable} is allocated here when NAT is first configured, with room for
+ * {@code maxSessions}; a later change may lower that limit or raise it up to that room (a bigger table needs a
+ * restart, so established flows are never dropped by a settings change). Its SipHash key is drawn from
+ * {@link SecureRandom} when the gateway starts; its port choices follow the config's seed, so replays are
+ * deterministic.
+ * <p>
+ * Changes run on control threads under the routing table's lock (the route listener already holds it).
+ */
+public final class Nat
+{
+    private final PortTable ports;
+    private final RoutingTable routes;
+    private final int portSeed;
+    private final long k0;
+    private final long k1;
+    private FeatureArc unicast;
+    private String stage;
+    private WorkerTimers timers;
+    private int timerOwner = -1;
+    private volatile NatSettings settings;
+    private volatile SessionTable table;
+    private NatConfig config;
+    private int heldPort = -1;
+    private int[] heldAddresses = new int[0];
+    private final boolean[] enabled = new boolean[PortTable.CAPACITY];
+
+    public Nat(final PortTable ports, final RoutingTable routes, final int portSeed)
+    {
+        this.ports = ports;
+        this.routes = routes;
+        this.portSeed = portSeed;
+        final SecureRandom random = new SecureRandom();
+        this.k0 = random.nextLong();
+        this.k1 = random.nextLong();
+    }
+
+    /** Wire to the graph and the worker's timers (dataplane assembly, before traffic). */
+    public void attach(final FeatureArc unicast, final String stage, final WorkerTimers timers)
+    {
+        this.unicast = unicast;
+        this.stage = stage;
+        this.timers = timers;
+        this.timerOwner = timers.register(this::onTimer);
+        routes.onChange(this::reconcile);
+    }
+
+    private void onTimer(final long cookie, final long nowNanos)
+    {
+        final SessionTable t = table;
+        if (t != null)
+        {
+            t.onTimer(cookie, nowNanos);
+        }
+    }
+
+    /** The settings in force, or null when NAT is off (worker: once per vector). */
+    public NatSettings settings()
+    {
+        return settings;
+    }
+
+    /** The worker's session table, or null before NAT was first configured. */
+    public SessionTable table()
+    {
+        return table;
+    }
+
+    /** The config in force, or null. */
+    public NatConfig config()
+    {
+        synchronized (routes)
+        {
+            return config;
+        }
+    }
+
+    /**
+     * Apply a config (null or no inside ports: NAT off; existing sessions stay until they expire or are flushed).
+     *
+     * @throws ConfigException naming the field, with nothing changed.
+     */
+    public void configure(final NatConfig next) throws ConfigException
+    {
+        synchronized (routes)
+        {
+            if (next != null && next.enabled())
+            {
+                next.check(ports, config == null ? java.util.List.of() : config.addresses());
+                final SessionTable t = table;
+                if (t != null && next.maxSessions() > t.capacity())
+                {
+                    throw new ConfigException("maxSessions", "maxSessions: " + next.maxSessions() + " is more than " +
+                        "the " + t.capacity() + " sessions the table was allocated with; restart the gateway to " +
+                        "raise it");
+                }
+            }
+            final NatConfig previous = config;
+            config = next;
+            try
+            {
+                apply();
+            }
+            catch (final ConfigException ex)
+            {
+                config = previous;
+                apply();
+                throw ex;
+            }
+        }
+    }
+
+    /** Route change (control thread, routing table locked): the outside port may have moved. */
+    private void reconcile()
+    {
+        try
+        {
+            apply();
+        }
+        catch (final ConfigException ex)
+        {
+            // Only a full forwarding table can refuse a pool address here; NAT stays on with the ports it had.
+        }
+    }
+
+    private void apply() throws ConfigException
+    {
+        if (unicast == null)
+        {
+            throw new IllegalStateException("NAT is not attached to a dataplane");
+        }
+        if (config == null || !config.enabled())
+        {
+            settings = null;
+            enable(new boolean[PortTable.CAPACITY]);
+            moveAddresses(-1, new int[0]);
+            return;
+        }
+        if (table == null)
+        {
+            final SessionTable t = new SessionTable(config.maxSessions(), k0, k1, portSeed);
+            t.attach(timers, timerOwner);
+            table = t;
+        }
+        final int[] inside = config.inside().stream().mapToInt(ports::indexOf).toArray();
+        int outside = config.outside() != null ? ports.indexOf(config.outside()) : routes.defaultRoutePort();
+        for (final int port : inside)
+        {
+            if (port == outside)
+            {
+                outside = -1;
+            }
+        }
+        final int[] pool = config.addresses().stream().mapToInt(Integer::intValue).toArray();
+        moveAddresses(outside, outside < 0 ? new int[0] : pool);
+        final int[] addresses = outside < 0 ? new int[0] : pool.length > 0 ? pool : new int[] {ports.address(outside)};
+        final boolean[] on = new boolean[PortTable.CAPACITY];
+        for (final int port : inside)
+        {
+            on[port] = true;
+        }
+        if (outside >= 0)
+        {
+            on[outside] = true;
+        }
+        settings = new NatSettings(config, inside, outside, addresses);
+        enable(on);
+    }
+
+    private void enable(final boolean[] on)
+    {
+        for (int port = 0; port < PortTable.CAPACITY; port++)
+        {
+            if (enabled[port] != on[port])
+            {
+                unicast.enable(stage, port, on[port]);
+                enabled[port] = on[port];
+            }
+        }
+    }
+
+    /** Make the pool addresses local addresses of {@code port} (and no longer of the port that had them). */
+    private void moveAddresses(final int port, final int[] pool) throws ConfigException
+    {
+        if (port == heldPort && Arrays.equals(pool, heldAddresses))
+        {
+            return;
+        }
+        for (final int address : heldAddresses)
+        {
+            routes.removeAddress(heldPort, address);
+        }
+        heldPort = -1;
+        heldAddresses = new int[0];
+        int added = 0;
+        try
+        {
+            for (final int address : pool)
+            {
+                routes.addAddress(port, address);
+                added++;
+            }
+        }
+        catch (final RouteException ex)
+        {
+            for (int i = 0; i < added; i++)
+            {
+                routes.removeAddress(port, pool[i]);
+            }
+            throw new ConfigException("addresses", "addresses: " + ex.getMessage());
+        }
+        heldPort = pool.length == 0 ? -1 : port;
+        heldAddresses = pool.clone();
+    }
+}

@@ -1,0 +1,665 @@
+package io.edgeplane.session;
+
+import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.timer.WorkerTimers;
+
+/**
+ * One worker's connection table (Linux's conntrack, VPP's NAT44-ED sessions), preallocated and made of primitive
+ * arrays: no object per flow.
+ * <p>
+ * A <b>session</b> has two 5-tuples, as a packet would carry them: the <i>original</i> direction (as the first
+ * packet arrived) and the <i>reply</i> direction (as the answer will arrive). Translation is generic: a packet
+ * matching one direction leaves with the other direction's tuple reversed (source := other.destination, destination
+ * := other.source). Masquerade is {@code original = (inside:port -> remote:port)}, {@code reply = (remote:port ->
+ * outside:mapped)}; load-balancer DNAT is {@code original = (client -> VIP:port)}, {@code reply = (backend:port ->
+ * client)}; hairpinning is both at once.
+ * <p>
+ * A <b>mapping</b> is masquerade's endpoint-independent binding {@code (protocol, inside address, inside port) ->
+ * (outside address, outside port)} (RFC 4787 REQ-1): every session from that inside endpoint uses it, and it lives
+ * while one does. Outside ports never collide: a port is taken only when no mapping holds it.
+ * <p>
+ * Both directions of every session and both ends of every mapping are keys of one open-addressing index (linear
+ * probing, backward-shift deletion, so no tombstones; at most half full), hashed with SipHash-1-3 under a key the
+ * caller chooses at random at start. A slot is two longs: the addresses, then the ports, protocol, kind and the
+ * entry's id, so a probe touches one cache line and compares without reading the session.
+ * <p>
+ * Expiry: each session has one timer on the worker's wheel, set when it is created; a packet only stamps
+ * {@link #touch last-seen}. When the timer fires the session is removed if it has been idle for its timeout (which
+ * depends on its protocol and TCP state), otherwise the timer is set again for when it would be (VPP's lazy expiry:
+ * no timer work per packet). Owned by the worker thread.
+ */
+public final class SessionTable
+{
+    public static final int MAX_CAPACITY = 1 << 22;
+    public static final int ORIGINAL = 0;
+    public static final int REPLY = 1;
+    public static final int NONE = -1;
+    /** {@link #createMapping}/{@link #createSession}: no free entry. */
+    public static final int FULL = -2;
+    /** {@link #createMapping}: no free outside port. */
+    public static final int NO_PORT = -3;
+    public static final int MAX_PORT_ATTEMPTS = 512;
+
+    public static final int TIMEOUT_UDP = 0;
+    public static final int TIMEOUT_TCP_ESTABLISHED = 1;
+    public static final int TIMEOUT_TCP_TRANSITORY = 2;
+    public static final int TIMEOUT_ICMP = 3;
+
+    // TCP state bits, tracked from flags (RFC 5382 §5: established once both ends sent a SYN; transitory while
+    // opening, after a FIN either way and after a RST).
+    public static final int TCP_SYN_ORIGINAL = 1;
+    public static final int TCP_SYN_REPLY = 2;
+    public static final int TCP_FIN_ORIGINAL = 4;
+    public static final int TCP_FIN_REPLY = 8;
+    public static final int TCP_RST = 16;
+
+    private static final int S_ORIGINAL_SOURCE = 0;
+    private static final int S_ORIGINAL_DESTINATION = 1;
+    private static final int S_ORIGINAL_PORTS = 2;
+    private static final int S_REPLY_SOURCE = 3;
+    private static final int S_REPLY_DESTINATION = 4;
+    private static final int S_REPLY_PORTS = 5;
+    private static final int S_PROTOCOL = 6;
+    private static final int S_TCP_STATE = 7;
+    private static final int S_MAPPING = 8;
+    private static final int S_OWNER = 9;
+    private static final int S_GENERATION = 10;
+    private static final int S_IN_USE = 11;
+    private static final int S_FIELDS = 16;
+
+    private static final int M_INSIDE_ADDRESS = 0;
+    private static final int M_INSIDE_PORT = 1;
+    private static final int M_OUTSIDE_ADDRESS = 2;
+    private static final int M_OUTSIDE_PORT = 3;
+    private static final int M_PROTOCOL = 4;
+    private static final int M_SESSIONS = 5;
+    private static final int M_FIELDS = 8;
+
+    private static final long VALUE_MASK = (1L << 24) - 1;
+    private static final long KIND_MAPPING_INSIDE = 1L << 31;
+    private static final long KIND_MAPPING_OUTSIDE = 1L << 30;
+    private static final long KIND_FRAGMENT = 3L << 30;
+    private static final int ID_BITS = 23;
+
+    private static final int FRAGMENT_SLOTS = 4096;
+    public static final long FRAGMENT_TIMEOUT_NANOS = 30_000_000_000L;
+
+    private final int capacity;
+    private final SipHash hash;
+    private final long[] index;
+    private final int mask;
+    private final int[] sessions;
+    private final long[] lastSeen;
+    private final long[] timerIds;
+    private final int[] freeSessions;
+    private int freeSessionCount;
+    private final int[] mappings;
+    private final int[] freeMappings;
+    private int freeMappingCount;
+    private final long[] fragmentAddresses = new long[FRAGMENT_SLOTS];
+    private final int[] fragmentIds = new int[FRAGMENT_SLOTS];
+    private final int[] fragmentValues = new int[FRAGMENT_SLOTS];
+    private final int[] fragmentGenerations = new int[FRAGMENT_SLOTS];
+    private final long[] fragmentExpiry = new long[FRAGMENT_SLOTS];
+    private final long[] timeoutNanos = {300_000_000_000L, 7440_000_000_000L, 240_000_000_000L, 60_000_000_000L};
+    private WorkerTimers timers;
+    private int timerOwner = -1;
+    private int random;
+    private long created;
+    private long expired;
+
+    /**
+     * @param capacity sessions (and mappings) the table holds, at most {@link #MAX_CAPACITY}.
+     * @param k0       first half of the SipHash key (choose at random at start).
+     * @param k1       second half.
+     * @param portSeed seed of the outside port choice (a config's seed: replays choose the same ports every run).
+     */
+    public SessionTable(final int capacity, final long k0, final long k1, final int portSeed)
+    {
+        if (capacity < 1 || capacity > MAX_CAPACITY)
+        {
+            throw new IllegalArgumentException("capacity must be in 1.." + MAX_CAPACITY + ": " + capacity);
+        }
+        this.capacity = capacity;
+        this.hash = SipHash.sipHash13(k0, k1);
+        // Keys: two per session, two per mapping; at most half the slots used.
+        final int slots = Integer.highestOneBit(Math.max(16, capacity * 8 - 1)) << 1;
+        this.index = new long[slots * 2];
+        this.mask = slots - 1;
+        this.sessions = new int[capacity * S_FIELDS];
+        this.lastSeen = new long[capacity];
+        this.timerIds = new long[capacity];
+        this.freeSessions = new int[capacity];
+        this.mappings = new int[capacity * M_FIELDS];
+        this.freeMappings = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            freeSessions[i] = capacity - 1 - i;
+            freeMappings[i] = capacity - 1 - i;
+        }
+        freeSessionCount = capacity;
+        freeMappingCount = capacity;
+        random = portSeed * 0x9E3779B9 | 1;
+    }
+
+    /** Expire sessions with the worker's timers (once, before traffic). */
+    public void attach(final WorkerTimers timers, final int owner)
+    {
+        this.timers = timers;
+        this.timerOwner = owner;
+    }
+
+    /** The idle timeouts for the next expiry checks ({@link #TIMEOUT_UDP} ... {@link #TIMEOUT_ICMP}), in ns. */
+    public void timeouts(final long udp, final long tcpEstablished, final long tcpTransitory, final long icmp)
+    {
+        timeoutNanos[TIMEOUT_UDP] = udp;
+        timeoutNanos[TIMEOUT_TCP_ESTABLISHED] = tcpEstablished;
+        timeoutNanos[TIMEOUT_TCP_TRANSITORY] = tcpTransitory;
+        timeoutNanos[TIMEOUT_ICMP] = icmp;
+    }
+
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    /** Sessions in use. */
+    public int size()
+    {
+        return capacity - freeSessionCount;
+    }
+
+    public int mappingCount()
+    {
+        return capacity - freeMappingCount;
+    }
+
+    /** Sessions created since start. */
+    public long created()
+    {
+        return created;
+    }
+
+    /** Sessions removed by their idle timeout since start. */
+    public long expired()
+    {
+        return expired;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Index
+
+    private static long addresses(final int source, final int destination)
+    {
+        return (long)source << 32 | (destination & 0xFFFF_FFFFL);
+    }
+
+    private static long key(final int ports, final int protocol, final long kind)
+    {
+        return (long)ports << 32 | kind | (long)protocol << 24;
+    }
+
+    private int home(final long addresses, final long key)
+    {
+        return (int)hash.hash16(addresses, key) & mask;
+    }
+
+    /** @return the value stored for the key, or {@link #NONE}. */
+    private int find(final long addresses, final long key)
+    {
+        final long[] index = this.index;
+        int i = home(addresses, key);
+        while (true)
+        {
+            final long entry = index[i * 2 + 1];
+            if (entry == 0)
+            {
+                return NONE;
+            }
+            if ((entry & ~VALUE_MASK) == key && index[i * 2] == addresses)
+            {
+                return (int)(entry & VALUE_MASK) - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void insert(final long addresses, final long key, final int value)
+    {
+        final long[] index = this.index;
+        int i = home(addresses, key);
+        while (index[i * 2 + 1] != 0)
+        {
+            i = (i + 1) & mask;
+        }
+        index[i * 2] = addresses;
+        index[i * 2 + 1] = key | (value + 1);
+    }
+
+    private void erase(final long addresses, final long key)
+    {
+        final long[] index = this.index;
+        int hole = home(addresses, key);
+        while (true)
+        {
+            final long entry = index[hole * 2 + 1];
+            if (entry == 0)
+            {
+                return;
+            }
+            if ((entry & ~VALUE_MASK) == key && index[hole * 2] == addresses)
+            {
+                break;
+            }
+            hole = (hole + 1) & mask;
+        }
+        // Backward-shift deletion: move later entries of the probe run into the hole when their home allows it.
+        int j = hole;
+        while (true)
+        {
+            j = (j + 1) & mask;
+            final long entry = index[j * 2 + 1];
+            if (entry == 0)
+            {
+                break;
+            }
+            final int home = home(index[j * 2], entry & ~VALUE_MASK);
+            if (((j - home) & mask) >= ((j - hole) & mask))
+            {
+                index[hole * 2] = index[j * 2];
+                index[hole * 2 + 1] = entry;
+                hole = j;
+            }
+        }
+        index[hole * 2] = 0;
+        index[hole * 2 + 1] = 0;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Sessions
+
+    /**
+     * The session a packet belongs to.
+     *
+     * @return {@code session << 1 | direction}, or {@link #NONE}.
+     */
+    public int lookup(final int protocol, final int source, final int sourcePort, final int destination,
+        final int destinationPort)
+    {
+        return find(addresses(source, destination), key(sourcePort << 16 | destinationPort, protocol, 0));
+    }
+
+    /**
+     * Create a session with both directions' tuples (ports are 16-bit; for ICMP echo, the identifier as the
+     * requester's port and 0 as the other end's). The caller checks {@link #lookup} first: both tuples must be new.
+     *
+     * @param mapping the mapping it uses (its session count goes up), or -1.
+     * @param owner   a caller's tag (masquerade: the outside port it was made for).
+     * @return the session, or {@link #FULL}.
+     */
+    public int createSession(final int protocol, final int originalSource, final int originalSourcePort,
+        final int originalDestination, final int originalDestinationPort, final int replySource,
+        final int replySourcePort, final int replyDestination, final int replyDestinationPort, final int mapping,
+        final int owner, final long nowNanos)
+    {
+        if (freeSessionCount == 0)
+        {
+            return FULL;
+        }
+        final int s = freeSessions[--freeSessionCount];
+        final int row = s * S_FIELDS;
+        final int[] sessions = this.sessions;
+        sessions[row + S_ORIGINAL_SOURCE] = originalSource;
+        sessions[row + S_ORIGINAL_DESTINATION] = originalDestination;
+        sessions[row + S_ORIGINAL_PORTS] = originalSourcePort << 16 | originalDestinationPort;
+        sessions[row + S_REPLY_SOURCE] = replySource;
+        sessions[row + S_REPLY_DESTINATION] = replyDestination;
+        sessions[row + S_REPLY_PORTS] = replySourcePort << 16 | replyDestinationPort;
+        sessions[row + S_PROTOCOL] = protocol;
+        sessions[row + S_TCP_STATE] = 0;
+        sessions[row + S_MAPPING] = mapping;
+        sessions[row + S_OWNER] = owner;
+        sessions[row + S_IN_USE] = 1;
+        insert(addresses(originalSource, originalDestination),
+            key(sessions[row + S_ORIGINAL_PORTS], protocol, 0), s << 1 | ORIGINAL);
+        insert(addresses(replySource, replyDestination), key(sessions[row + S_REPLY_PORTS], protocol, 0),
+            s << 1 | REPLY);
+        if (mapping >= 0)
+        {
+            mappings[mapping * M_FIELDS + M_SESSIONS]++;
+        }
+        lastSeen[s] = nowNanos;
+        timerIds[s] = timers == null ? -1 : timers.schedule(timerOwner, cookie(s), nowNanos + timeoutNanos[timeoutClass(s)]);
+        created++;
+        return s;
+    }
+
+    private long cookie(final int s)
+    {
+        return (long)sessions[s * S_FIELDS + S_GENERATION] << ID_BITS | s;
+    }
+
+    /** Remove a session (and its mapping when it was the last to use it). */
+    public void delete(final int s)
+    {
+        final int row = s * S_FIELDS;
+        final int[] sessions = this.sessions;
+        if (sessions[row + S_IN_USE] == 0)
+        {
+            return;
+        }
+        final int protocol = sessions[row + S_PROTOCOL];
+        erase(addresses(sessions[row + S_ORIGINAL_SOURCE], sessions[row + S_ORIGINAL_DESTINATION]),
+            key(sessions[row + S_ORIGINAL_PORTS], protocol, 0));
+        erase(addresses(sessions[row + S_REPLY_SOURCE], sessions[row + S_REPLY_DESTINATION]),
+            key(sessions[row + S_REPLY_PORTS], protocol, 0));
+        final int mapping = sessions[row + S_MAPPING];
+        if (mapping >= 0 && --mappings[mapping * M_FIELDS + M_SESSIONS] == 0)
+        {
+            deleteMapping(mapping);
+        }
+        if (timers != null && timerIds[s] != -1)
+        {
+            timers.cancel(timerIds[s]);
+        }
+        sessions[row + S_IN_USE] = 0;
+        sessions[row + S_GENERATION] = (sessions[row + S_GENERATION] + 1) & 0x7FFF_FFFF;
+        freeSessions[freeSessionCount++] = s;
+    }
+
+    public boolean inUse(final int s)
+    {
+        return sessions[s * S_FIELDS + S_IN_USE] != 0;
+    }
+
+    /** Changes each time the slot is freed: a stale reference (a fragment, a timer) checks it. */
+    public int generation(final int s)
+    {
+        return sessions[s * S_FIELDS + S_GENERATION];
+    }
+
+    public int protocol(final int s)
+    {
+        return sessions[s * S_FIELDS + S_PROTOCOL];
+    }
+
+    /** Source address of the tuple of {@code direction}. */
+    public int source(final int s, final int direction)
+    {
+        return sessions[s * S_FIELDS + (direction == ORIGINAL ? S_ORIGINAL_SOURCE : S_REPLY_SOURCE)];
+    }
+
+    public int destination(final int s, final int direction)
+    {
+        return sessions[s * S_FIELDS + (direction == ORIGINAL ? S_ORIGINAL_DESTINATION : S_REPLY_DESTINATION)];
+    }
+
+    public int sourcePort(final int s, final int direction)
+    {
+        return sessions[s * S_FIELDS + (direction == ORIGINAL ? S_ORIGINAL_PORTS : S_REPLY_PORTS)] >>> 16;
+    }
+
+    public int destinationPort(final int s, final int direction)
+    {
+        return sessions[s * S_FIELDS + (direction == ORIGINAL ? S_ORIGINAL_PORTS : S_REPLY_PORTS)] & 0xFFFF;
+    }
+
+    public int owner(final int s)
+    {
+        return sessions[s * S_FIELDS + S_OWNER];
+    }
+
+    public int mapping(final int s)
+    {
+        return sessions[s * S_FIELDS + S_MAPPING];
+    }
+
+    public int tcpState(final int s)
+    {
+        return sessions[s * S_FIELDS + S_TCP_STATE];
+    }
+
+    public long lastSeen(final int s)
+    {
+        return lastSeen[s];
+    }
+
+    /** A packet of the session passed: it is not idle. */
+    public void touch(final int s, final long nowNanos)
+    {
+        lastSeen[s] = nowNanos;
+    }
+
+    /** Track the TCP state from a segment's flags seen in {@code direction}. */
+    public void tcpFlags(final int s, final int direction, final int flags)
+    {
+        int state = sessions[s * S_FIELDS + S_TCP_STATE];
+        if ((flags & 0x02) != 0)
+        {
+            state |= direction == ORIGINAL ? TCP_SYN_ORIGINAL : TCP_SYN_REPLY;
+        }
+        if ((flags & 0x01) != 0)
+        {
+            state |= direction == ORIGINAL ? TCP_FIN_ORIGINAL : TCP_FIN_REPLY;
+        }
+        if ((flags & 0x04) != 0)
+        {
+            state |= TCP_RST;
+        }
+        sessions[s * S_FIELDS + S_TCP_STATE] = state;
+    }
+
+    public static boolean tcpEstablished(final int state)
+    {
+        return (state & (TCP_SYN_ORIGINAL | TCP_SYN_REPLY)) == (TCP_SYN_ORIGINAL | TCP_SYN_REPLY) &&
+            (state & (TCP_FIN_ORIGINAL | TCP_FIN_REPLY | TCP_RST)) == 0;
+    }
+
+    /** Which timeout applies to the session now. */
+    public int timeoutClass(final int s)
+    {
+        final int protocol = sessions[s * S_FIELDS + S_PROTOCOL];
+        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        {
+            return tcpEstablished(sessions[s * S_FIELDS + S_TCP_STATE]) ?
+                TIMEOUT_TCP_ESTABLISHED : TIMEOUT_TCP_TRANSITORY;
+        }
+        return protocol == Ipv4Flyweight.PROTOCOL_ICMP ? TIMEOUT_ICMP : TIMEOUT_UDP;
+    }
+
+    /** When the session expires if no packet comes. */
+    public long deadline(final int s)
+    {
+        return lastSeen[s] + timeoutNanos[timeoutClass(s)];
+    }
+
+    /** The session's timer fired (worker timers): remove it if it has been idle long enough, else wait again. */
+    public void onTimer(final long cookie, final long nowNanos)
+    {
+        final int s = (int)(cookie & ((1 << ID_BITS) - 1));
+        if (s >= capacity || !inUse(s) || generation(s) != (int)(cookie >>> ID_BITS))
+        {
+            return;
+        }
+        timerIds[s] = -1;
+        final long deadline = deadline(s);
+        if (deadline <= nowNanos)
+        {
+            expired++;
+            delete(s);
+        }
+        else
+        {
+            timerIds[s] = timers.schedule(timerOwner, cookie, deadline);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Mappings
+
+    /** The mapping of an inside endpoint, or {@link #NONE}. */
+    public int mappingByInside(final int protocol, final int address, final int port)
+    {
+        return find(addresses(address, 0), key(port << 16, protocol, KIND_MAPPING_INSIDE));
+    }
+
+    /** The mapping holding an outside address and port, or {@link #NONE}. */
+    public int mappingByOutside(final int protocol, final int address, final int port)
+    {
+        return find(addresses(address, 0), key(port << 16, protocol, KIND_MAPPING_OUTSIDE));
+    }
+
+    /**
+     * Map an inside endpoint to {@code outsideAddress} and a free port of {@code [low, high]}: the inside port
+     * itself when it is in the range and free (port preservation, like Linux), otherwise from a pseudo-random start,
+     * trying at most {@link #MAX_PORT_ATTEMPTS} ports.
+     *
+     * @return the mapping, {@link #FULL} or {@link #NO_PORT}.
+     */
+    public int createMapping(final int protocol, final int insideAddress, final int insidePort,
+        final int outsideAddress, final int low, final int high)
+    {
+        if (freeMappingCount == 0)
+        {
+            return FULL;
+        }
+        int port = -1;
+        if (insidePort >= low && insidePort <= high &&
+            mappingByOutside(protocol, outsideAddress, insidePort) == NONE)
+        {
+            port = insidePort;
+        }
+        else
+        {
+            final int range = high - low + 1;
+            random ^= random << 13;
+            random ^= random >>> 17;
+            random ^= random << 5;
+            final int start = (int)((random & 0xFFFF_FFFFL) % range);
+            for (int k = 0, attempts = Math.min(range, MAX_PORT_ATTEMPTS); k < attempts; k++)
+            {
+                final int candidate = low + (start + k) % range;
+                if (mappingByOutside(protocol, outsideAddress, candidate) == NONE)
+                {
+                    port = candidate;
+                    break;
+                }
+            }
+        }
+        if (port < 0)
+        {
+            return NO_PORT;
+        }
+        final int m = freeMappings[--freeMappingCount];
+        final int row = m * M_FIELDS;
+        mappings[row + M_INSIDE_ADDRESS] = insideAddress;
+        mappings[row + M_INSIDE_PORT] = insidePort;
+        mappings[row + M_OUTSIDE_ADDRESS] = outsideAddress;
+        mappings[row + M_OUTSIDE_PORT] = port;
+        mappings[row + M_PROTOCOL] = protocol;
+        mappings[row + M_SESSIONS] = 0;
+        insert(addresses(insideAddress, 0), key(insidePort << 16, protocol, KIND_MAPPING_INSIDE), m);
+        insert(addresses(outsideAddress, 0), key(port << 16, protocol, KIND_MAPPING_OUTSIDE), m);
+        return m;
+    }
+
+    private void deleteMapping(final int m)
+    {
+        final int row = m * M_FIELDS;
+        final int protocol = mappings[row + M_PROTOCOL];
+        erase(addresses(mappings[row + M_INSIDE_ADDRESS], 0),
+            key(mappings[row + M_INSIDE_PORT] << 16, protocol, KIND_MAPPING_INSIDE));
+        erase(addresses(mappings[row + M_OUTSIDE_ADDRESS], 0),
+            key(mappings[row + M_OUTSIDE_PORT] << 16, protocol, KIND_MAPPING_OUTSIDE));
+        freeMappings[freeMappingCount++] = m;
+    }
+
+    public int mappingInsideAddress(final int m)
+    {
+        return mappings[m * M_FIELDS + M_INSIDE_ADDRESS];
+    }
+
+    public int mappingInsidePort(final int m)
+    {
+        return mappings[m * M_FIELDS + M_INSIDE_PORT];
+    }
+
+    public int mappingOutsideAddress(final int m)
+    {
+        return mappings[m * M_FIELDS + M_OUTSIDE_ADDRESS];
+    }
+
+    public int mappingOutsidePort(final int m)
+    {
+        return mappings[m * M_FIELDS + M_OUTSIDE_PORT];
+    }
+
+    /** Sessions using the mapping (a mapping with none is removed). */
+    public int mappingSessions(final int m)
+    {
+        return mappings[m * M_FIELDS + M_SESSIONS];
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Fragments: non-first fragments carry no ports; the first one's session is remembered by (source,
+    // destination, protocol, IP id) for a while, in a small direct-mapped cache (a newer datagram may evict an
+    // older one: its later fragments are then dropped and counted, never mistranslated).
+
+    private int fragmentSlot(final long addresses, final int id)
+    {
+        return (int)hash.hash16(addresses, KIND_FRAGMENT | id) & (FRAGMENT_SLOTS - 1);
+    }
+
+    /** Remember that the datagram's fragments belong to the session in {@code direction}. */
+    public void rememberFragments(final int source, final int destination, final int protocol,
+        final int identification, final int s, final int direction, final long nowNanos)
+    {
+        final long addresses = addresses(source, destination);
+        final int id = protocol << 16 | identification;
+        final int slot = fragmentSlot(addresses, id);
+        fragmentAddresses[slot] = addresses;
+        fragmentIds[slot] = id;
+        fragmentValues[slot] = s << 1 | direction;
+        fragmentGenerations[slot] = generation(s);
+        fragmentExpiry[slot] = nowNanos + FRAGMENT_TIMEOUT_NANOS;
+    }
+
+    /** @return {@code session << 1 | direction} of a datagram's first fragment, or {@link #NONE}. */
+    public int fragmentSession(final int source, final int destination, final int protocol,
+        final int identification, final long nowNanos)
+    {
+        final long addresses = addresses(source, destination);
+        final int id = protocol << 16 | identification;
+        final int slot = fragmentSlot(addresses, id);
+        if (fragmentAddresses[slot] != addresses || fragmentIds[slot] != id || fragmentExpiry[slot] < nowNanos)
+        {
+            return NONE;
+        }
+        final int value = fragmentValues[slot];
+        final int s = value >>> 1;
+        return inUse(s) && generation(s) == fragmentGenerations[slot] ? value : NONE;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Control-plane views (run on the worker, through the worker proxy)
+
+    /** Told about each session in use. */
+    @FunctionalInterface
+    public interface SessionVisitor
+    {
+        /** @return false to stop. */
+        boolean visit(int session);
+    }
+
+    /** Visit the sessions in use, in slot order. */
+    public void forEach(final SessionVisitor visitor)
+    {
+        for (int s = 0; s < capacity; s++)
+        {
+            if (sessions[s * S_FIELDS + S_IN_USE] != 0 && !visitor.visit(s))
+            {
+                return;
+            }
+        }
+    }
+}

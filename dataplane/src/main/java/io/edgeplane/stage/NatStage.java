@@ -1,0 +1,601 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.buffer.PacketBatch;
+import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.counters.DropReason;
+import io.edgeplane.nat.Nat;
+import io.edgeplane.nat.NatSettings;
+import io.edgeplane.proto.Checksum;
+import io.edgeplane.proto.IcmpFlyweight;
+import io.edgeplane.proto.Ipv4Address;
+import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.proto.NetworkOrder;
+import io.edgeplane.route.FibTables;
+import io.edgeplane.route.RoutingTable;
+import io.edgeplane.session.SessionTable;
+import io.edgeplane.timer.WorkerTimers;
+import io.edgeplane.trace.PacketTracer;
+
+/**
+ * Masquerade with connection tracking, a feature on ip4-unicast of the inside ports and the outside port (VPP's
+ * NAT44-ED runs there too: translating before the lookup routes the translated packet, and one lookup of the
+ * session table serves both directions).
+ * <ul>
+ *   <li>A packet of a known session (either direction) is translated: source and destination become the other
+ *       direction's tuple reversed; TCP flags move the session's state; its last-seen time is stamped.</li>
+ *   <li>A new flow from an inside port that the FIB sends out of the outside port gets a session on its inside
+ *       endpoint's mapping (endpoint-independent mapping, RFC 4787 REQ-1; created with a free outside port when it
+ *       is the endpoint's first flow).</li>
+ *   <li>A new flow from an inside port to an outside address and mapped port is hairpinned (REQ-9): the
+ *       destination becomes the inside endpoint of that mapping, the source the sender's own mapping.</li>
+ *   <li>New traffic on the outside port to an outside address: with endpoint-independent filtering a mapped port
+ *       accepts any remote endpoint (a session is made); otherwise, and for unmapped ports, it is dropped
+ *       ({@code nat-no-session}) without an answer (RFC 5382 REQ-4). Echo requests pass on: the gateway answers
+ *       ping on its addresses.</li>
+ *   <li>ICMP errors (unreachable, time exceeded, parameter problem) about a session's packet are translated back
+ *       (RFC 5508): outer destination, embedded source and destination, and the outer IP, ICMP, embedded IP and
+ *       embedded L4 checksums, all updated incrementally (RFC 1624). They never end a session.</li>
+ *   <li>Non-first fragments take the translation of their datagram's first fragment.</li>
+ * </ul>
+ * A packet that is translated and would expire here (TTL 1) is answered with time exceeded before translation,
+ * so the error quotes what the sender sent. Other protocols pass untranslated.
+ */
+public final class NatStage extends FeatureStage
+{
+    public static final String NAME = "nat";
+    /** After VXLAN decapsulation (an inner packet enters the arc again on its tunnel port). */
+    public static final int ORDER = 30;
+
+    static final int TRACE_OUT = 1;
+    static final int TRACE_IN = 2;
+    static final int TRACE_HAIRPIN = 3;
+    static final int TRACE_ICMP_ERROR = 4;
+    static final int TRACE_FRAGMENT = 5;
+
+    private final Nat nat;
+    private final RoutingTable routes;
+    private final WorkerTimers timers;
+    private final Ipv4Flyweight ip = new Ipv4Flyweight();
+    private final Ipv4Flyweight inner = new Ipv4Flyweight();
+    private int icmpError;
+    private NatSettings appliedSettings;
+    private boolean hairpinned;
+
+    public NatStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final Nat nat,
+        final RoutingTable routes, final WorkerTimers timers)
+    {
+        super(NAME, FeatureArc.IP4_UNICAST, ORDER, pool, counters, tracer, IcmpErrorStage.NAME);
+        this.nat = nat;
+        this.routes = routes;
+        this.timers = timers;
+    }
+
+    @Override
+    protected void bind(final StageGraph.Binder binder)
+    {
+        super.bind(binder);
+        icmpError = binder.next(IcmpErrorStage.NAME);
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final NatSettings settings = nat.settings();
+        final SessionTable table = nat.table();
+        final int n = batch.count();
+        if (settings == null || table == null)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                continueArc(batch.handle(i));
+            }
+            return;
+        }
+        if (settings != appliedSettings)
+        {
+            appliedSettings = settings;
+            table.timeouts(settings.udpTimeoutNanos(), settings.tcpEstablishedTimeoutNanos(),
+                settings.tcpTransitoryTimeoutNanos(), settings.icmpTimeoutNanos());
+        }
+        final FibTables fib = routes.tables();
+        final long now = timers.nanos();
+        for (int i = 0; i < n; i++)
+        {
+            handle(batch.handle(i), settings, table, fib, now);
+        }
+    }
+
+    private void handle(final int h, final NatSettings settings, final SessionTable table, final FibTables fib,
+        final long now)
+    {
+        final int l3 = pool.l3Offset(h);
+        ip.wrap(buffer, l3);
+        final int protocol = ip.protocol();
+        if (protocol != Ipv4Flyweight.PROTOCOL_TCP && protocol != Ipv4Flyweight.PROTOCOL_UDP &&
+            protocol != Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            continueArc(h);
+            return;
+        }
+        final int source = ip.source();
+        final int destination = ip.destination();
+        final int in = pool.inPort(h);
+        if (ip.isNonFirstFragment())
+        {
+            fragment(h, settings, table, fib, now, protocol, source, destination, in);
+            return;
+        }
+        final int l4 = pool.l4Offset(h);
+        int icmpType = -1;
+        final int sourcePort;
+        final int destinationPort;
+        if (protocol == Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            icmpType = buffer.getByte(l4) & 0xFF;
+            final int id = u16(l4 + IcmpFlyweight.IDENTIFIER_OFFSET);
+            if (icmpType == IcmpFlyweight.TYPE_ECHO_REQUEST)
+            {
+                sourcePort = id;
+                destinationPort = 0;
+            }
+            else if (icmpType == IcmpFlyweight.TYPE_ECHO_REPLY)
+            {
+                sourcePort = 0;
+                destinationPort = id;
+            }
+            else
+            {
+                if (icmpType == IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE ||
+                    icmpType == IcmpFlyweight.TYPE_TIME_EXCEEDED || icmpType == TYPE_PARAMETER_PROBLEM)
+                {
+                    icmpError(h, settings, table, l3, l4, source, destination, in);
+                }
+                else
+                {
+                    continueArc(h);
+                }
+                return;
+            }
+        }
+        else
+        {
+            sourcePort = u16(l4);
+            destinationPort = u16(l4 + 2);
+        }
+        int v = table.lookup(protocol, source, sourcePort, destination, destinationPort);
+        int kind = TRACE_OUT;
+        if (v >= 0 && (v & 1) == SessionTable.ORIGINAL)
+        {
+            final int owner = table.owner(v >>> 1);
+            if (owner >= 0 && owner != settings.outside())
+            {
+                // The outside port moved (default route change): the flow is mapped again on the new one.
+                table.delete(v >>> 1);
+                v = SessionTable.NONE;
+            }
+        }
+        if (v < 0)
+        {
+            v = create(h, settings, table, fib, now, protocol, source, sourcePort, destination, destinationPort, in,
+                icmpType);
+            if (v < 0)
+            {
+                return;
+            }
+            kind = hairpinned ? TRACE_HAIRPIN : TRACE_OUT;
+        }
+        final int s = v >>> 1;
+        final int direction = v & 1;
+        if (direction == SessionTable.REPLY)
+        {
+            kind = TRACE_IN;
+        }
+        if (ip.ttl() <= 1)
+        {
+            dropVia(h, DropReason.IP4_TTL_EXPIRED, icmpError);
+            trace(h, 0, 0, 0, 0);
+            return;
+        }
+        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        {
+            table.tcpFlags(s, direction, buffer.getByte(l4 + 13));
+        }
+        table.touch(s, now);
+        if (ip.isFragment())
+        {
+            table.rememberFragments(source, destination, protocol, ip.identification(), s, direction, now);
+        }
+        translate(table, s, direction, protocol, l4, icmpType);
+        continueArc(h);
+        if (pool.traced(h))
+        {
+            traceTranslation(h, table, s, direction, kind, source, sourcePort, destination, destinationPort);
+        }
+    }
+
+    private static final int TYPE_PARAMETER_PROBLEM = 12;
+
+    private int u16(final int at)
+    {
+        return buffer.getShort(at, NetworkOrder.NETWORK_ORDER) & 0xFFFF;
+    }
+
+    private void u16(final int at, final int value)
+    {
+        buffer.putShort(at, (short)value, NetworkOrder.NETWORK_ORDER);
+    }
+
+    /**
+     * A session for a packet that matched none, or a decision for it (then {@link SessionTable#NONE}).
+     *
+     * @return {@code session << 1 | direction}; {@link #hairpinned} tells whether the flow is hairpinned.
+     */
+    private int create(final int h, final NatSettings settings, final SessionTable table, final FibTables fib,
+        final long now, final int protocol, final int source, final int sourcePort, final int destination,
+        final int destinationPort, final int in, final int icmpType)
+    {
+        hairpinned = false;
+        if (settings.inside(in))
+        {
+            if (settings.isOutsideAddress(destination))
+            {
+                final int target = protocol == Ipv4Flyweight.PROTOCOL_ICMP ? SessionTable.NONE :
+                    table.mappingByOutside(protocol, destination, destinationPort);
+                if (target < 0)
+                {
+                    continueArc(h);
+                    return SessionTable.NONE;
+                }
+                final int mine = mapping(h, settings, table, protocol, source, sourcePort);
+                if (mine < 0)
+                {
+                    return SessionTable.NONE;
+                }
+                final int s = table.createSession(protocol, source, sourcePort, destination, destinationPort,
+                    table.mappingInsideAddress(target), table.mappingInsidePort(target),
+                    table.mappingOutsideAddress(mine), table.mappingOutsidePort(mine), mine, -1, now);
+                hairpinned = true;
+                return s << 1 | SessionTable.ORIGINAL;
+            }
+            final int outside = settings.outside();
+            final int group = outside < 0 ? FibTables.NO_ROUTE : fib.lookup(destination);
+            if (group == FibTables.NO_ROUTE || fib.kind(group) != FibTables.KIND_FORWARD ||
+                fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) != outside)
+            {
+                continueArc(h);
+                return SessionTable.NONE;
+            }
+            final int m = mapping(h, settings, table, protocol, source, sourcePort);
+            if (m < 0)
+            {
+                return SessionTable.NONE;
+            }
+            final int s = table.createSession(protocol, source, sourcePort, destination, destinationPort,
+                destination, destinationPort, table.mappingOutsideAddress(m), table.mappingOutsidePort(m), m,
+                outside, now);
+            return s << 1 | SessionTable.ORIGINAL;
+        }
+        if (in != settings.outside() || !settings.isOutsideAddress(destination))
+        {
+            continueArc(h);
+            return SessionTable.NONE;
+        }
+        if (icmpType == IcmpFlyweight.TYPE_ECHO_REQUEST)
+        {
+            continueArc(h);
+            return SessionTable.NONE;
+        }
+        final int m = settings.endpointIndependentFiltering() && protocol != Ipv4Flyweight.PROTOCOL_ICMP ?
+            table.mappingByOutside(protocol, destination, destinationPort) : SessionTable.NONE;
+        if (m < 0)
+        {
+            drop(h, DropReason.NAT_NO_SESSION);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        if (table.size() >= settings.maxSessions())
+        {
+            drop(h, DropReason.NAT_TABLE_FULL);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        final int s = table.createSession(protocol, table.mappingInsideAddress(m), table.mappingInsidePort(m),
+            source, sourcePort, source, sourcePort, destination, destinationPort, m, settings.outside(), now);
+        return s << 1 | SessionTable.REPLY;
+    }
+
+    /** The inside endpoint's mapping, made if it has none; a refusal drops the packet and returns -1. */
+    private int mapping(final int h, final NatSettings settings, final SessionTable table, final int protocol,
+        final int address, final int port)
+    {
+        if (table.size() >= settings.maxSessions())
+        {
+            drop(h, DropReason.NAT_TABLE_FULL);
+            trace(h, 0, 0, 0, 0);
+            return -1;
+        }
+        int m = table.mappingByInside(protocol, address, port);
+        if (m < 0)
+        {
+            m = table.createMapping(protocol, address, port, settings.addressFor(address), settings.portLow(),
+                settings.portHigh());
+            if (m < 0)
+            {
+                drop(h, m == SessionTable.NO_PORT ? DropReason.NAT_PORTS_EXHAUSTED : DropReason.NAT_TABLE_FULL);
+                trace(h, 0, 0, 0, 0);
+                return -1;
+            }
+        }
+        return m;
+    }
+
+    /** Rewrite the packet of {@code direction} into the other direction's tuple, reversed. */
+    private void translate(final SessionTable table, final int s, final int direction, final int protocol,
+        final int l4, final int icmpType)
+    {
+        final int other = direction ^ 1;
+        final int oldSource = ip.source();
+        final int oldDestination = ip.destination();
+        final int newSource = table.destination(s, other);
+        final int newDestination = table.source(s, other);
+        int ipChecksum = ip.checksum();
+        ipChecksum = Checksum.adjust32(Checksum.adjust32(ipChecksum, oldSource, newSource), oldDestination,
+            newDestination);
+        ip.source(newSource).destination(newDestination).checksum(ipChecksum);
+        if (l4 == 0)
+        {
+            return;
+        }
+        if (protocol == Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            final int at = l4 + IcmpFlyweight.IDENTIFIER_OFFSET;
+            final int oldId = u16(at);
+            final int newId = icmpType == IcmpFlyweight.TYPE_ECHO_REQUEST ?
+                table.destinationPort(s, other) : table.sourcePort(s, other);
+            u16(at, newId);
+            final int sum = l4 + IcmpFlyweight.CHECKSUM_OFFSET;
+            u16(sum, Checksum.adjust16(u16(sum), oldId, newId));
+            return;
+        }
+        final int oldSourcePort = u16(l4);
+        final int oldDestinationPort = u16(l4 + 2);
+        final int newSourcePort = table.destinationPort(s, other);
+        final int newDestinationPort = table.sourcePort(s, other);
+        u16(l4, newSourcePort);
+        u16(l4 + 2, newDestinationPort);
+        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
+        {
+            final int at = l4 + 16;
+            int sum = u16(at);
+            sum = Checksum.adjust32(sum, oldSource, newSource);
+            sum = Checksum.adjust32(sum, oldDestination, newDestination);
+            sum = Checksum.adjust16(sum, oldSourcePort, newSourcePort);
+            sum = Checksum.adjust16(sum, oldDestinationPort, newDestinationPort);
+            u16(at, sum);
+        }
+        else
+        {
+            final int at = l4 + 6;
+            int sum = u16(at);
+            sum = Checksum.adjustUdp32(sum, oldSource, newSource);
+            sum = Checksum.adjustUdp32(sum, oldDestination, newDestination);
+            sum = Checksum.adjustUdp16(sum, oldSourcePort, newSourcePort);
+            sum = Checksum.adjustUdp16(sum, oldDestinationPort, newDestinationPort);
+            u16(at, sum);
+        }
+    }
+
+    /**
+     * An ICMP error: the packet it quotes is one the gateway sent (translated); reversed, its tuple is a session's
+     * tuple in the direction the error travels. The error goes back to that packet's original sender, quoting the
+     * packet as that sender sent it (RFC 5508 §4).
+     */
+    private void icmpError(final int h, final NatSettings settings, final SessionTable table, final int l3,
+        final int l4, final int source, final int destination, final int in)
+    {
+        final int end = l3 + ip.totalLength();
+        final int quoted = l4 + IcmpFlyweight.HEADER_LENGTH;
+        final boolean ours = in == settings.outside() && settings.isOutsideAddress(destination);
+        int v = SessionTable.NONE;
+        int innerL4 = 0;
+        int innerProtocol = 0;
+        int innerType = -1;
+        if (end - quoted >= Ipv4Flyweight.MIN_HEADER_LENGTH + 8)
+        {
+            inner.wrap(buffer, quoted);
+            innerL4 = quoted + inner.headerLength();
+            innerProtocol = inner.protocol();
+            if (inner.version() == 4 && inner.ihl() >= 5 && innerL4 + 8 <= end && !inner.isNonFirstFragment())
+            {
+                final int a = u16(innerL4);
+                final int b = u16(innerL4 + 2);
+                if (innerProtocol == Ipv4Flyweight.PROTOCOL_TCP || innerProtocol == Ipv4Flyweight.PROTOCOL_UDP)
+                {
+                    v = table.lookup(innerProtocol, inner.destination(), b, inner.source(), a);
+                }
+                else if (innerProtocol == Ipv4Flyweight.PROTOCOL_ICMP)
+                {
+                    innerType = a >>> 8;
+                    final int id = u16(innerL4 + IcmpFlyweight.IDENTIFIER_OFFSET);
+                    if (innerType == IcmpFlyweight.TYPE_ECHO_REQUEST)
+                    {
+                        v = table.lookup(innerProtocol, inner.destination(), 0, inner.source(), id);
+                    }
+                    else if (innerType == IcmpFlyweight.TYPE_ECHO_REPLY)
+                    {
+                        v = table.lookup(innerProtocol, inner.destination(), id, inner.source(), 0);
+                    }
+                }
+            }
+        }
+        if (v < 0)
+        {
+            if (ours)
+            {
+                drop(h, DropReason.NAT_NO_SESSION);
+            }
+            else
+            {
+                continueArc(h);
+            }
+            trace(h, 0, 0, 0, 0);
+            return;
+        }
+        final int s = v >>> 1;
+        final int direction = v & 1;
+        final int other = direction ^ 1;
+        int icmpSum = u16(l4 + IcmpFlyweight.CHECKSUM_OFFSET);
+
+        // The quoted packet becomes the other direction's tuple as its sender sent it.
+        final int oldInnerSource = inner.source();
+        final int oldInnerDestination = inner.destination();
+        final int newInnerSource = table.source(s, other);
+        final int newInnerDestination = table.destination(s, other);
+        final int oldInnerSum = inner.checksum();
+        final int newInnerSum = Checksum.adjust32(Checksum.adjust32(oldInnerSum, oldInnerSource, newInnerSource),
+            oldInnerDestination, newInnerDestination);
+        inner.source(newInnerSource).destination(newInnerDestination).checksum(newInnerSum);
+        icmpSum = Checksum.adjust32(icmpSum, oldInnerSource, newInnerSource);
+        icmpSum = Checksum.adjust32(icmpSum, oldInnerDestination, newInnerDestination);
+        icmpSum = Checksum.adjust16(icmpSum, oldInnerSum, newInnerSum);
+        if (innerProtocol == Ipv4Flyweight.PROTOCOL_ICMP)
+        {
+            final int at = innerL4 + IcmpFlyweight.IDENTIFIER_OFFSET;
+            final int oldId = u16(at);
+            final int newId = innerType == IcmpFlyweight.TYPE_ECHO_REQUEST ?
+                table.sourcePort(s, other) : table.destinationPort(s, other);
+            u16(at, newId);
+            final int sumAt = innerL4 + IcmpFlyweight.CHECKSUM_OFFSET;
+            final int oldSum = u16(sumAt);
+            final int newSum = Checksum.adjust16(oldSum, oldId, newId);
+            u16(sumAt, newSum);
+            icmpSum = Checksum.adjust16(Checksum.adjust16(icmpSum, oldId, newId), oldSum, newSum);
+        }
+        else
+        {
+            final int oldSourcePort = u16(innerL4);
+            final int oldDestinationPort = u16(innerL4 + 2);
+            final int newSourcePort = table.sourcePort(s, other);
+            final int newDestinationPort = table.destinationPort(s, other);
+            u16(innerL4, newSourcePort);
+            u16(innerL4 + 2, newDestinationPort);
+            icmpSum = Checksum.adjust16(icmpSum, oldSourcePort, newSourcePort);
+            icmpSum = Checksum.adjust16(icmpSum, oldDestinationPort, newDestinationPort);
+            final boolean tcp = innerProtocol == Ipv4Flyweight.PROTOCOL_TCP;
+            final int sumAt = innerL4 + (tcp ? 16 : 6);
+            if (sumAt + 2 <= end)
+            {
+                final int oldSum = u16(sumAt);
+                int sum = oldSum;
+                if (tcp)
+                {
+                    sum = Checksum.adjust32(sum, oldInnerSource, newInnerSource);
+                    sum = Checksum.adjust32(sum, oldInnerDestination, newInnerDestination);
+                    sum = Checksum.adjust16(sum, oldSourcePort, newSourcePort);
+                    sum = Checksum.adjust16(sum, oldDestinationPort, newDestinationPort);
+                }
+                else
+                {
+                    sum = Checksum.adjustUdp32(sum, oldInnerSource, newInnerSource);
+                    sum = Checksum.adjustUdp32(sum, oldInnerDestination, newInnerDestination);
+                    sum = Checksum.adjustUdp16(sum, oldSourcePort, newSourcePort);
+                    sum = Checksum.adjustUdp16(sum, oldDestinationPort, newDestinationPort);
+                }
+                u16(sumAt, sum);
+                icmpSum = Checksum.adjust16(icmpSum, oldSum, sum);
+            }
+        }
+        u16(l4 + IcmpFlyweight.CHECKSUM_OFFSET, icmpSum);
+
+        // The outer header goes to the original sender; from the far end itself, it comes from what it was for.
+        final int newDestination = table.source(s, other);
+        final int newSource = source == oldInnerDestination ? table.destination(s, other) : source;
+        ip.checksum(Checksum.adjust32(Checksum.adjust32(ip.checksum(), source, newSource), destination,
+            newDestination));
+        ip.source(newSource).destination(newDestination);
+        continueArc(h);
+        trace(h, destination, newDestination, 0, TRACE_ICMP_ERROR);
+    }
+
+    /** A non-first fragment: its datagram's first fragment's translation, when that one was translated. */
+    private void fragment(final int h, final NatSettings settings, final SessionTable table, final FibTables fib,
+        final long now, final int protocol, final int source, final int destination, final int in)
+    {
+        final int v = table.fragmentSession(source, destination, protocol, ip.identification(), now);
+        if (v >= 0)
+        {
+            final int s = v >>> 1;
+            final int other = (v & 1) ^ 1;
+            final int newSource = table.destination(s, other);
+            final int newDestination = table.source(s, other);
+            ip.checksum(Checksum.adjust32(Checksum.adjust32(ip.checksum(), source, newSource), destination,
+                newDestination));
+            ip.source(newSource).destination(newDestination);
+            table.touch(s, now);
+            continueArc(h);
+            trace(h, source, newSource, 0, TRACE_FRAGMENT);
+            return;
+        }
+        boolean translatable = in == settings.outside() && settings.isOutsideAddress(destination);
+        if (!translatable && settings.inside(in) && settings.outside() >= 0)
+        {
+            final int group = fib.lookup(destination);
+            translatable = group != FibTables.NO_ROUTE && fib.kind(group) == FibTables.KIND_FORWARD &&
+                fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) == settings.outside() ||
+                settings.isOutsideAddress(destination);
+        }
+        if (translatable)
+        {
+            drop(h, DropReason.NAT_FRAGMENT_UNKNOWN);
+        }
+        else
+        {
+            continueArc(h);
+        }
+        trace(h, 0, 0, 0, 0);
+    }
+
+    private void traceTranslation(final int h, final SessionTable table, final int s, final int direction,
+        final int kind, final int source, final int sourcePort, final int destination, final int destinationPort)
+    {
+        final int other = direction ^ 1;
+        if (kind == TRACE_IN)
+        {
+            trace(h, destination, table.source(s, other), destinationPort << 16 | table.sourcePort(s, other), kind);
+        }
+        else
+        {
+            trace(h, source, table.destination(s, other), sourcePort << 16 | table.destinationPort(s, other), kind);
+        }
+    }
+
+    @Override
+    public void formatTrace(final int from, final int to, final int ports, final int kind, final StringBuilder out)
+    {
+        switch (kind)
+        {
+            case TRACE_OUT, TRACE_HAIRPIN, TRACE_IN ->
+            {
+                out.append(kind == TRACE_IN ? "nat-in " : kind == TRACE_OUT ? "nat-out " : "nat-hairpin ");
+                Ipv4Address.append(out, from).append(':').append(ports >>> 16).append(" -> ");
+                Ipv4Address.append(out, to).append(':').append(ports & 0xFFFF);
+            }
+            case TRACE_ICMP_ERROR ->
+            {
+                out.append("nat-icmp-error to ");
+                Ipv4Address.append(out, from).append(" -> ");
+                Ipv4Address.append(out, to);
+            }
+            case TRACE_FRAGMENT ->
+            {
+                out.append("nat-fragment ");
+                Ipv4Address.append(out, from).append(" -> ");
+                Ipv4Address.append(out, to);
+            }
+            default ->
+            {
+            }
+        }
+    }
+}
