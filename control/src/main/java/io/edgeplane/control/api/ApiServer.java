@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * GET    /v1/counters      GET /metrics (Prometheus text)      GET /v1/runtime (per-stage costs)
  * POST   /v1/trace {packets, address?}         GET  /v1/trace (text)
  * GET    /v1/config (the running config, in the config file's format)
+ * GET    /v1/nat                               PUT  /v1/nat {inside, outside?, addresses, portRange, ...}
+ * GET    /v1/nat/sessions[?address=&amp;protocol=&amp;limit=]   DELETE /v1/nat/sessions[?address=&amp;protocol=]
  * </pre>
  * Resources ({@code /v1/<name>} with GET, POST, DELETE and {@code PUT /v1/<name>/<id>}) are served generically from
  * the {@link ControlService}'s registry of {@link ResourceHandler}s; GET takes exact-match filters on any field.
@@ -392,9 +394,29 @@ public final class ApiServer implements AutoCloseable
         {
             throw new ApiException(404, null, "no such resource " + path);
         }
+        if (slash >= 0 && !method.equals("PUT"))
+        {
+            final String part = rest.substring(slash + 1);
+            switch (method)
+            {
+                case "GET" -> send(call, 200, control.get(name, part, query));
+                case "DELETE" -> send(call, 200, control.delete(name, part, query));
+                default -> throw notAllowed(method, path);
+            }
+            return;
+        }
+        if (control.singleton(name))
+        {
+            switch (method)
+            {
+                case "GET" -> send(call, 200, control.single(name));
+                case "PUT" -> send(call, 200, MAPPER.valueToTree(control.add(name, call.body()).answer()));
+                default -> throw notAllowed(method, path);
+            }
+            return;
+        }
         if (slash >= 0)
         {
-            requireMethod(method, "PUT", path);
             final JsonNode body = call.body();
             if (body == null || !body.isObject())
             {

@@ -105,6 +105,31 @@ public final class ControlService
         return change.answer();
     }
 
+    /** A singleton resource's object. */
+    public synchronized JsonNode single(final String name) throws ApiException
+    {
+        final List<?> view = handler(name).view();
+        return view.isEmpty() ? Json.STRICT.createObjectNode() : Json.STRICT.valueToTree(view.get(0));
+    }
+
+    /** True for a resource that is one object ({@link ResourceHandler#singleton}). */
+    public boolean singleton(final String name) throws ApiException
+    {
+        return handler(name).singleton();
+    }
+
+    /** {@code GET /v1/<name>/<part>}. */
+    public JsonNode get(final String name, final String part, final Map<String, String> query) throws ApiException
+    {
+        return handler(name).get(part, query);
+    }
+
+    /** {@code DELETE /v1/<name>/<part>}. */
+    public JsonNode delete(final String name, final String part, final Map<String, String> query) throws ApiException
+    {
+        return handler(name).delete(part, query);
+    }
+
     /** The records of a resource whose fields equal the filter's values. */
     public ArrayNode list(final String name, final Map<String, String> filter) throws ApiException
     {
@@ -142,7 +167,15 @@ public final class ControlService
         final ObjectNode root = Json.STRICT.createObjectNode();
         for (final ResourceHandler<?, ?> handler : handlers.values())
         {
-            root.set(handler.name(), Json.STRICT.valueToTree(handler.list()));
+            final List<?> records = handler.list();
+            if (!handler.singleton())
+            {
+                root.set(handler.name(), Json.STRICT.valueToTree(records));
+            }
+            else if (!records.isEmpty())
+            {
+                root.set(handler.name(), Json.STRICT.valueToTree(records.get(0)));
+            }
         }
         root.put("flowHashSeed", flowHashSeed);
         return root;

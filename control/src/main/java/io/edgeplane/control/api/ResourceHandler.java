@@ -20,6 +20,27 @@ public interface ResourceHandler<R, K>
     /** Plural name: the API path {@code /v1/<name>} and the config and snapshot section. */
     String name();
 
+    /**
+     * True for a resource that is one object, not a list ({@code nat}): GET answers the object, PUT sets it, and the
+     * config and snapshot section is the object itself.
+     */
+    default boolean singleton()
+    {
+        return false;
+    }
+
+    /** {@code GET /v1/<name>/<part>}: a view below the resource (e.g. {@code nat/sessions}); 404 by default. */
+    default JsonNode get(final String part, final Map<String, String> query) throws ApiException
+    {
+        throw new ApiException(404, null, "no such resource " + name() + "/" + part);
+    }
+
+    /** {@code DELETE /v1/<name>/<part>} (e.g. flush {@code nat/sessions}); 404 by default. */
+    default JsonNode delete(final String part, final Map<String, String> query) throws ApiException
+    {
+        throw new ApiException(404, null, "no such resource " + name() + "/" + part);
+    }
+
     /** Journal op of an add (or set). */
     String addOp();
 

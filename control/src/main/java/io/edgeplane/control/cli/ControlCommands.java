@@ -1,6 +1,7 @@
 package io.edgeplane.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,11 +10,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The CLI verbs that talk to a running gateway, mirroring the {@code Add/Get/Remove-HcsNetRoute} model:
- * {@code route add|get|remove}, {@code port get|set}, {@code neighbor add|get|remove}, {@code counters},
+ * {@code route add|get|remove}, {@code port get|set}, {@code neighbor add|get|remove},
+ * {@code nat get|set|sessions|flush}, {@code counters},
  * {@code trace start|get}.
  */
 public final class ControlCommands
@@ -151,6 +154,203 @@ public final class ControlCommands
             client.print(client.callJson("PUT", "/v1/ports/" + ApiClient.encode(name),
                 ApiClient.MAPPER.createObjectNode().put("adminUp", "up".equals(admin))), "name", "adminUp");
         }
+    }
+
+    @Command(name = "nat", description = "Masquerade of the internal switch in the running gateway.",
+        subcommands = {NatGet.class, NatSet.class, NatSessions.class, NatFlush.class})
+    public static final class Nat extends VerbGroup
+    {
+    }
+
+    @Command(name = "get", description = "Show the NAT settings, what they resolved to, and session figures.")
+    static final class NatGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            final JsonNode nat = client.callJson("GET", "/v1/nat", null);
+            if (client.json)
+            {
+                System.out.println(nat.toPrettyString());
+                return;
+            }
+            nat.fields().forEachRemaining(field -> System.out.printf("%-18s %s%n", field.getKey(),
+                field.getValue().isValueNode() ? field.getValue().asText() : field.getValue().toString()));
+        }
+    }
+
+    @Command(name = "set", description = "Change NAT settings: the options given replace those fields of the " +
+        "settings in force (new flows use them).")
+    static final class NatSet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--inside", split = ",", description = "inside ports, e.g. Port4 (\"\" turns NAT off)")
+        List<String> inside;
+
+        @Option(names = "--outside", description = "outside port (\"\" follows the best default route)")
+        String outside;
+
+        @Option(names = "--addresses", split = ",", description = "outside address pool (\"\" for the port's own)")
+        List<String> addresses;
+
+        @Option(names = "--port-range", description = "e.g. 1024-65535")
+        String portRange;
+
+        @Option(names = "--filtering", description = "address-and-port-dependent or endpoint-independent")
+        String filtering;
+
+        @Option(names = "--max-sessions")
+        Integer maxSessions;
+
+        @Option(names = "--udp-timeout", description = "seconds")
+        Integer udp;
+
+        @Option(names = "--tcp-established-timeout", description = "seconds")
+        Integer tcpEstablished;
+
+        @Option(names = "--tcp-transitory-timeout", description = "seconds")
+        Integer tcpTransitory;
+
+        @Option(names = "--icmp-timeout", description = "seconds")
+        Integer icmp;
+
+        @Override
+        public void run()
+        {
+            final JsonNode current = client.callJson("GET", "/v1/nat", null);
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode();
+            for (final String field : new String[] {"inside", "outside", "addresses", "portRange", "filtering",
+                "maxSessions", "timeouts"})
+            {
+                if (current.has(field))
+                {
+                    body.set(field, current.get(field).deepCopy());
+                }
+            }
+            if (inside != null)
+            {
+                final ArrayNode ports = body.putArray("inside");
+                inside.stream().filter(p -> !p.isEmpty()).forEach(ports::add);
+            }
+            if (!body.has("inside"))
+            {
+                throw new Main.UserError("--inside: NAT is not configured yet; name the inside ports");
+            }
+            if (outside != null)
+            {
+                if (outside.isEmpty())
+                {
+                    body.remove("outside");
+                }
+                else
+                {
+                    body.put("outside", outside);
+                }
+            }
+            if (addresses != null)
+            {
+                final ArrayNode pool = body.putArray("addresses");
+                addresses.stream().filter(a -> !a.isEmpty()).forEach(pool::add);
+            }
+            if (portRange != null)
+            {
+                body.put("portRange", portRange);
+            }
+            if (filtering != null)
+            {
+                body.put("filtering", filtering);
+            }
+            if (maxSessions != null)
+            {
+                body.put("maxSessions", maxSessions);
+            }
+            final ObjectNode timeouts = body.has("timeouts") ? (ObjectNode)body.get("timeouts") :
+                body.putObject("timeouts");
+            if (udp != null)
+            {
+                timeouts.put("udp", udp);
+            }
+            if (tcpEstablished != null)
+            {
+                timeouts.put("tcpEstablished", tcpEstablished);
+            }
+            if (tcpTransitory != null)
+            {
+                timeouts.put("tcpTransitory", tcpTransitory);
+            }
+            if (icmp != null)
+            {
+                timeouts.put("icmp", icmp);
+            }
+            final JsonNode answer = client.callJson("PUT", "/v1/nat", body);
+            client.print(answer, "enabled", "inside", "outsidePort", "outsideAddresses", "portRange", "filtering");
+        }
+    }
+
+    @Command(name = "sessions", description = "List NAT sessions (both directions' tuples, state, idle time).")
+    static final class NatSessions implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--address", description = "only sessions with this address in a tuple")
+        String address;
+
+        @Option(names = "--protocol", description = "tcp, udp or icmp")
+        String protocol;
+
+        @Option(names = "--limit", description = "at most this many (default 1000)")
+        Integer limit;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("GET", "/v1/nat/sessions" + natQuery(address, protocol, limit), null),
+                "protocol", "original", "reply", "state", "idleSeconds", "expiresInSeconds");
+        }
+    }
+
+    @Command(name = "flush", description = "Remove NAT sessions (all, or those matching the filters).")
+    static final class NatFlush implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--address")
+        String address;
+
+        @Option(names = "--protocol")
+        String protocol;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("DELETE", "/v1/nat/sessions" + natQuery(address, protocol, null), null),
+                "flushed");
+        }
+    }
+
+    static String natQuery(final String address, final String protocol, final Integer limit)
+    {
+        final StringBuilder query = new StringBuilder();
+        if (address != null)
+        {
+            query.append(query.length() == 0 ? '?' : '&').append("address=").append(ApiClient.encode(address));
+        }
+        if (protocol != null)
+        {
+            query.append(query.length() == 0 ? '?' : '&').append("protocol=").append(ApiClient.encode(protocol));
+        }
+        if (limit != null)
+        {
+            query.append(query.length() == 0 ? '?' : '&').append("limit=").append(limit);
+        }
+        return query.toString();
     }
 
     @Command(name = "neighbor", description = "Neighbors (IP to MAC) of the running gateway.",

@@ -7,6 +7,7 @@ import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.control.api.ApiServer;
 import io.edgeplane.control.api.ControlService;
 import io.edgeplane.control.api.StatusService;
+import io.edgeplane.control.resource.NatResource;
 import io.edgeplane.control.resource.NeighborResource;
 import io.edgeplane.control.resource.PortResource;
 import io.edgeplane.control.resource.RouteResource;
@@ -158,7 +159,8 @@ public final class Gateway implements AutoCloseable
                 new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats,
                     this::link, dataplane.arc(FeatureArc.IP4_UNICAST), commands),
                 new RouteResource(ports, dataplane.routes()),
-                new NeighborResource(ports, commands, config.neighbors())), store, config.flowHashSeed());
+                new NeighborResource(ports, commands, config.neighbors()),
+                new NatResource(dataplane.nat(), ports, commands)), store, config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());
             final StateStore.Recovered recovered = store.recover(salvageJournal);
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.

@@ -1,6 +1,7 @@
 package io.edgeplane.control.worker;
 
 import io.edgeplane.route.NeighborTable;
+import io.edgeplane.session.SessionTable;
 import io.edgeplane.stage.Dataplane;
 import io.edgeplane.trace.TraceRecords;
 import org.jctools.queues.MpscArrayQueue;
@@ -103,6 +104,107 @@ public final class WorkerProxy
             table.forEach((port, ip, mac, isStatic, vtep) -> list.add(new Neighbor(port, ip, mac, isStatic, vtep)));
             return list;
         });
+    }
+
+    /** The NAT session table's figures, read on the worker. */
+    public record NatStatistics(int sessions, int mappings, int capacity, long created, long expired)
+    {
+    }
+
+    /** One session as the API lists it: both directions' tuples, its protocol, TCP state and idle time. */
+    public record NatSession(int protocol, int[] original, int[] reply, int tcpState, long idleNanos,
+        long expiresInNanos)
+    {
+    }
+
+    /** @return the figures, or null before NAT was first configured. */
+    public NatStatistics natStatistics()
+    {
+        return call(dp ->
+        {
+            final SessionTable table = dp.nat().table();
+            return table == null ? null : new NatStatistics(table.size(), table.mappingCount(), table.capacity(),
+                table.created(), table.expired());
+        });
+    }
+
+    /**
+     * Sessions with {@code address} in either tuple (0: any) and of {@code protocol} (0: any), at most {@code limit},
+     * in table order.
+     */
+    public List<NatSession> natSessions(final int address, final int protocol, final int limit)
+    {
+        return call(dp ->
+        {
+            final List<NatSession> out = new ArrayList<>();
+            final SessionTable table = dp.nat().table();
+            if (table == null)
+            {
+                return out;
+            }
+            final long now = dp.timers().nanos();
+            table.forEach(s ->
+            {
+                if (matches(table, s, address, protocol))
+                {
+                    out.add(new NatSession(table.protocol(s), tuple(table, s, SessionTable.ORIGINAL),
+                        tuple(table, s, SessionTable.REPLY), table.tcpState(s), now - table.lastSeen(s),
+                        table.deadline(s) - now));
+                }
+                return out.size() < limit;
+            });
+            return out;
+        });
+    }
+
+    /** Remove the sessions that match (as {@link #natSessions}); returns how many. */
+    public int natFlush(final int address, final int protocol)
+    {
+        return call(dp ->
+        {
+            final SessionTable table = dp.nat().table();
+            if (table == null)
+            {
+                return 0;
+            }
+            final List<Integer> doomed = new ArrayList<>();
+            table.forEach(s ->
+            {
+                if (matches(table, s, address, protocol))
+                {
+                    doomed.add(s);
+                }
+                return true;
+            });
+            doomed.forEach(table::delete);
+            return doomed.size();
+        });
+    }
+
+    private static boolean matches(final SessionTable table, final int s, final int address, final int protocol)
+    {
+        if (protocol != 0 && table.protocol(s) != protocol)
+        {
+            return false;
+        }
+        if (address == 0)
+        {
+            return true;
+        }
+        for (int direction = 0; direction < 2; direction++)
+        {
+            if (table.source(s, direction) == address || table.destination(s, direction) == address)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int[] tuple(final SessionTable table, final int s, final int direction)
+    {
+        return new int[] {table.source(s, direction), table.sourcePort(s, direction), table.destination(s, direction),
+            table.destinationPort(s, direction)};
     }
 
     /** Clear the trace buffer and mark the next {@code packets} packets (to or from {@code address}, if not null). */

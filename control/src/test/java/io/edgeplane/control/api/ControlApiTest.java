@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -246,6 +247,58 @@ class ControlApiTest
         gateway = start();
         assertEquals(3, json(gateway.request("GET", "/v1/ports", null)).size());
         assertEquals(201, gateway.request("POST", "/v1/ports", tunnel).status(), "the name is reusable");
+    }
+
+    @Test
+    void shouldSetShowAndPersistNatSettingsAndRefuseBadOnesNamingTheField() throws Exception
+    {
+        final GatewayProcess.Response off = gateway.request("GET", "/v1/nat", null);
+        assertEquals(200, off.status());
+        assertFalse(json(off).get("enabled").asBoolean());
+        final String nat = "{\"inside\":[\"Port1\"],\"outside\":\"Port2\",\"addresses\":[\"10.2.0.100\"]," +
+            "\"maxSessions\":1000,\"timeouts\":{\"udp\":600}}";
+        for (final String[] bad : new String[][] {
+            {nat.replace("Port2", "Port9"), "outside"}, {nat.replace("\"Port1\"", "\"Port2\""), "outside"},
+            {nat.replace("600", "30"), "udp"}, {nat.replace("10.2.0.100", "10.3.0.1"), "addresses"},
+            {nat.replace("1000", "0"), "maxSessions"}, {"{\"inside\":[\"Port1\"],\"colour\":1}", "colour"},
+            {"[1]", null}})
+        {
+            final GatewayProcess.Response refused = gateway.request("PUT", "/v1/nat", bad[0]);
+            assertEquals(400, refused.status(), bad[0] + " -> " + refused.body());
+            if (bad[1] != null)
+            {
+                assertEquals(bad[1], json(refused).path("field").asText(), refused.body());
+            }
+            assertFalse(json(gateway.request("GET", "/v1/nat", null)).get("enabled").asBoolean());
+        }
+        final GatewayProcess.Response set = gateway.request("PUT", "/v1/nat", nat);
+        assertEquals(200, set.status(), set.body());
+        final JsonNode shown = json(gateway.request("GET", "/v1/nat", null));
+        assertTrue(shown.get("enabled").asBoolean());
+        assertEquals("Port2", shown.get("outsidePort").asText());
+        assertEquals("10.2.0.100", shown.get("outsideAddresses").get(0).asText());
+        assertEquals(600, shown.get("timeouts").get("udp").asInt());
+        assertEquals(240, shown.get("timeouts").get("tcpTransitory").asInt(), "defaults filled in");
+        assertEquals(1000, shown.get("statistics").get("capacity").asInt());
+        assertEquals(409, gateway.request("PUT", "/v1/nat", nat.replace("1000", "5000")).status(),
+            "the table is not reallocated under established flows");
+        assertEquals(200, gateway.request("PUT", "/v1/nat", nat.replace("1000", "500")).status());
+        assertEquals(0, json(gateway.request("GET", "/v1/nat/sessions?protocol=udp&limit=5", null)).size());
+        assertEquals(0, json(gateway.request("DELETE", "/v1/nat/sessions", null)).get("flushed").asInt());
+        assertEquals(400, gateway.request("GET", "/v1/nat/sessions?protocol=sctp", null).status());
+        assertEquals(400, gateway.request("GET", "/v1/nat/sessions?limit=0", null).status());
+        assertEquals(404, gateway.request("GET", "/v1/nat/mappings", null).status());
+        assertEquals(405, gateway.request("POST", "/v1/nat", nat).status());
+        // The running config (the snapshot's format) carries the section in the config file's shape.
+        assertEquals("Port2", json(gateway.request("GET", "/v1/config", null)).get("nat").get("outside").asText());
+        gateway.kill();
+
+        gateway = start();
+        final JsonNode restored = json(gateway.request("GET", "/v1/nat", null));
+        assertEquals(500, restored.get("maxSessions").asInt(), "the last acknowledged settings survive SIGKILL");
+        assertEquals("10.2.0.100", restored.get("outsideAddresses").get(0).asText());
+        assertEquals(200, gateway.request("PUT", "/v1/nat", "{\"inside\":[]}").status(), "an empty inside turns it off");
+        assertFalse(json(gateway.request("GET", "/v1/nat", null)).get("enabled").asBoolean());
     }
 
     @Test
