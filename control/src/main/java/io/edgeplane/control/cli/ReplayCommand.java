@@ -13,8 +13,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "replay", description = "Replay a pcap trace through a configuration.")
@@ -23,8 +28,9 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--config", required = true, description = "JSON config file")
     Path config;
 
-    @Option(names = "--in", required = true, description = "input trace (pcap or pcapng, Ethernet), streamed")
-    Path in;
+    @Option(names = "--in", required = true, description = "input trace (pcap or pcapng, Ethernet), streamed; " +
+        "repeat as PORT=FILE to replay several traces, each entering on its port, merged by timestamp")
+    List<String> in;
 
     @Option(names = "--out", required = true, description = "output directory")
     Path out;
@@ -50,6 +56,12 @@ public final class ReplayCommand implements Callable<Integer>
     static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace,
         final Path routeFile)
     {
+        return replay(config, List.of(in.toString()), out, inPort, trace, routeFile);
+    }
+
+    static ReplayResult replay(final Path config, final List<String> in, final Path out, final String inPort,
+        final int trace, final Path routeFile)
+    {
         if (trace < 0)
         {
             throw new Main.UserError("--trace must be >= 0");
@@ -64,7 +76,8 @@ public final class ReplayCommand implements Callable<Integer>
         {
             final Replay.Progress progress = System.console() == null ? null : (packets, nanos) ->
                 System.err.printf("\r%,d packets  %.1f s  %.2f Mpps ", packets, nanos / 1e9, packets * 1e3 / nanos);
-            final ReplayResult result = Replay.run(dataplaneConfig, in, port, trace, out, progress);
+            final ReplayResult result = Replay.run(dataplaneConfig, inputs(dataplaneConfig, in, port), trace, out,
+                progress);
             if (progress != null && result.packets() >= Replay.PROGRESS_FRAMES)
             {
                 System.err.println();
@@ -79,6 +92,29 @@ public final class ReplayCommand implements Callable<Integer>
         {
             throw new Main.UserError(config + ": " + ex.getMessage());
         }
+    }
+
+    /** {@code FILE} (entering on {@code --in-port}) or {@code PORT=FILE} per input; each port at most once. */
+    static List<Replay.Input> inputs(final DataplaneConfig config, final List<String> in, final int inPort)
+    {
+        final List<Replay.Input> inputs = new ArrayList<>();
+        final Set<Integer> ports = new HashSet<>();
+        for (final String value : in)
+        {
+            final int eq = value.indexOf('=');
+            final int port = eq > 0 ? config.portIndex(value.substring(0, eq)) : -1;
+            if (port < 0 && eq > 0 && !Files.exists(Path.of(value)))
+            {
+                throw new Main.UserError("--in " + value + ": unknown port " + value.substring(0, eq));
+            }
+            if (port >= 0 && !ports.add(port))
+            {
+                throw new Main.UserError("--in " + value + ": a second input for " + value.substring(0, eq));
+            }
+            inputs.add(port >= 0 ? new Replay.Input(Path.of(value.substring(eq + 1)), port) :
+                new Replay.Input(Path.of(value), inPort));
+        }
+        return inputs;
     }
 
     /** The config file, plus the routes of a route file when one is given; errors become one line. */

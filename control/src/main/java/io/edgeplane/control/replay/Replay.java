@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +41,11 @@ public final class Replay
     {
     }
 
+    /** One input trace and the port its frames enter on (-1: by pcapng interface name, else the first port). */
+    public record Input(Path path, int port)
+    {
+    }
+
     /**
      * @param inPort the port every frame enters on, or -1 to map pcapng interfaces to ports by name (first port
      *               otherwise).
@@ -47,64 +53,130 @@ public final class Replay
     public static ReplayResult run(final DataplaneConfig config, final Path in, final int inPort,
         final int traceFirst, final Path outDir, final Progress progress) throws TraceFileException, ConfigException
     {
+        return run(config, List.of(new Input(in, inPort)), traceFirst, outDir, progress);
+    }
+
+    /**
+     * Replay several traces at once, each entering on its own port (a NAT's inside and outside traffic), merged by
+     * timestamp: frames enter in time order across the inputs, and at equal times in the order of the inputs.
+     */
+    public static ReplayResult run(final DataplaneConfig config, final List<Input> inputs, final int traceFirst,
+        final Path outDir, final Progress progress) throws TraceFileException, ConfigException
+    {
         prepare(config, outDir);
         final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
         final ReplayOutputs outputs = new ReplayOutputs(config, outDir);
-        final PcapReader.Batch batch = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
+        final int count = inputs.size();
+        final PcapReader[] readers = new PcapReader[count];
+        final PcapReader.Batch[] batches = new PcapReader.Batch[count];
+        final InterfacePorts[] portMaps = new InterfacePorts[count];
+        final int[] cursors = new int[count];
+        // The vector being merged: which input and which frame of its batch each packet came from.
+        final int[] fromInput = new int[PacketBatch.VECTOR_SIZE];
+        final int[] fromIndex = new int[PacketBatch.VECTOR_SIZE];
+        final int[] merged = new int[1];
         final long[] batchFirstId = new long[1];
         final TraceFileException[] sinkFailure = new TraceFileException[1];
         // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
         final boolean[] droppedOnce = new boolean[PacketBatch.VECTOR_SIZE];
 
-        try (PcapReader reader = PcapReader.open(in))
+        try
         {
+            for (int i = 0; i < count; i++)
+            {
+                readers[i] = PcapReader.open(inputs.get(i).path());
+                batches[i] = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
+                portMaps[i] = new InterfacePorts(config, inputs.get(i).port());
+            }
             final Dataplane dataplane = new Dataplane(config, pool,
                 (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
                     p.timestampNanos(h), sinkFailure),
                 (p, h, reason) ->
                 {
                     final int index = (int)(p.packetId(h) - batchFirstId[0]);
-                    if (reason.isDrop() && index >= 0 && index < batch.count && !droppedOnce[index])
+                    if (reason.isDrop() && index >= 0 && index < merged[0] && !droppedOnce[index])
                     {
                         droppedOnce[index] = true;
-                        stage(outputs, ReplayOutputs.DROPS, reader.buffer(), batch.offsets[index],
-                            batch.lengths[index], batch.timestamps[index], sinkFailure);
+                        final PcapReader.Batch batch = batches[fromInput[index]];
+                        final int at = fromIndex[index];
+                        stage(outputs, ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at],
+                            batch.lengths[at], batch.timestamps[at], sinkFailure);
                     }
                 });
             if (traceFirst > 0)
             {
                 dataplane.tracer().traceFirst(traceFirst);
             }
-            final InterfacePorts ports = new InterfacePorts(config, inPort);
+            for (int i = 0; i < count; i++)
+            {
+                readers[i].readBatch(batches[i]);
+            }
             final long start = System.nanoTime();
             long packets = 0;
             long nextProgress = PROGRESS_FRAMES;
-            while (reader.readBatch(batch) > 0)
+            batchFirstId[0] = 1;
+            while (true)
             {
-                batchFirstId[0] = packets + 1;
-                Arrays.fill(droppedOnce, false);
-                for (int i = 0; i < batch.count; i++)
+                int next = -1;
+                for (int i = 0; i < count; i++)
                 {
-                    final DropReason rxDrop = dataplane.receive(ports.port(reader, batch.interfaces[i]),
-                        reader.buffer(), batch.offsets[i], batch.lengths[i], packets + 1 + i, batch.timestamps[i]);
-                    if (rxDrop != null)
+                    if (cursors[i] < batches[i].count && (next < 0 ||
+                        batches[i].timestamps[cursors[i]] < batches[next].timestamps[cursors[next]]))
                     {
-                        droppedOnce[i] = true;
-                        outputs.stage(ReplayOutputs.DROPS, reader.buffer(), batch.offsets[i], batch.lengths[i],
-                            batch.timestamps[i]);
+                        next = i;
                     }
                 }
-                dataplane.flush();
-                if (sinkFailure[0] != null)
+                if (next >= 0)
                 {
-                    throw sinkFailure[0];
+                    final PcapReader.Batch batch = batches[next];
+                    final int at = cursors[next]++;
+                    final int slot = merged[0]++;
+                    fromInput[slot] = next;
+                    fromIndex[slot] = at;
+                    final DropReason rxDrop = dataplane.receive(
+                        portMaps[next].port(readers[next], batch.interfaces[at]), readers[next].buffer(),
+                        batch.offsets[at], batch.lengths[at], packets + 1 + slot, batch.timestamps[at]);
+                    if (rxDrop != null)
+                    {
+                        droppedOnce[slot] = true;
+                        outputs.stage(ReplayOutputs.DROPS, readers[next].buffer(), batch.offsets[at],
+                            batch.lengths[at], batch.timestamps[at]);
+                    }
+                    // An input's batch is reused when it is read again: finish the vector before that.
+                    if (merged[0] < PacketBatch.VECTOR_SIZE && cursors[next] < batch.count)
+                    {
+                        continue;
+                    }
                 }
-                outputs.writeStaged();
-                packets += batch.count;
-                if (progress != null && packets >= nextProgress)
+                if (merged[0] > 0)
                 {
-                    nextProgress += PROGRESS_FRAMES;
-                    progress.update(packets, System.nanoTime() - start);
+                    dataplane.flush();
+                    if (sinkFailure[0] != null)
+                    {
+                        throw sinkFailure[0];
+                    }
+                    outputs.writeStaged();
+                    packets += merged[0];
+                    merged[0] = 0;
+                    batchFirstId[0] = packets + 1;
+                    Arrays.fill(droppedOnce, false);
+                    if (progress != null && packets >= nextProgress)
+                    {
+                        nextProgress += PROGRESS_FRAMES;
+                        progress.update(packets, System.nanoTime() - start);
+                    }
+                }
+                if (next < 0)
+                {
+                    break;
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    if (cursors[i] == batches[i].count && batches[i].count > 0)
+                    {
+                        readers[i].readBatch(batches[i]);
+                        cursors[i] = 0;
+                    }
                 }
             }
             outputs.close();
@@ -115,6 +187,16 @@ public final class Replay
         {
             outputs.discard();
             throw ex;
+        }
+        finally
+        {
+            for (final PcapReader reader : readers)
+            {
+                if (reader != null)
+                {
+                    reader.close();
+                }
+            }
         }
     }
 

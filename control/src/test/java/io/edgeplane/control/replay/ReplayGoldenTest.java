@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The bundled cases (the demo, and the VXLAN overlay) replayed and compared with the expected files in
+ * The bundled cases (the demo, the VXLAN overlay, and NAT with an inside and an outside trace) replayed and compared with the expected files in
  * {@code pcaps/<case>/expected}, byte for byte, twice (determinism). After an intended behaviour change, regenerate
  * with {@code mvn -pl control test -Dtest=ReplayGoldenTest -Dedgeplane.regenerate=true} and review the diff.
  */
@@ -26,9 +26,17 @@ class ReplayGoldenTest
     static final Path ROOT = Path.of(System.getProperty("edgeplane.root", "..")).toAbsolutePath().normalize();
     static final Path DEMO = ROOT.resolve("pcaps/demo");
 
-    /** A bundled case: its directory under pcaps/, its trace file name, and the generator of that trace. */
-    record Case(String directory, String trace, TraceWriter writer)
+    /**
+     * A bundled case: its directory under pcaps/, its inputs ({@code FILE}, or {@code PORT=FILE} as the replay
+     * command takes them), and the generator of those files (it writes them into a directory).
+     */
+    record Case(String directory, List<String> inputs, TraceWriter writer)
     {
+        List<String> files()
+        {
+            return inputs.stream().map(in -> in.substring(in.indexOf('=') + 1)).toList();
+        }
+
         Path path()
         {
             return ROOT.resolve("pcaps").resolve(directory);
@@ -49,23 +57,27 @@ class ReplayGoldenTest
 
     static Stream<Case> cases()
     {
-        return Stream.of(new Case("demo", "trace.pcap", DemoTrace::write),
-            new Case("vxlan", "trace.pcapng", VxlanTrace::write));
+        return Stream.of(new Case("demo", List.of("trace.pcap"), dir -> DemoTrace.write(dir.resolve("trace.pcap"))),
+            new Case("vxlan", List.of("trace.pcapng"), dir -> VxlanTrace.write(dir.resolve("trace.pcapng"))),
+            new Case("nat", List.of("Port4=inside.pcap", "Port2=outside.pcap"), NatTrace::write));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void shouldMatchTheBundledTraceGenerator(final Case bundled, @TempDir final Path tmp) throws Exception
     {
-        final Path generated = tmp.resolve(bundled.trace());
-        bundled.writer().write(generated);
-        if (Boolean.getBoolean("edgeplane.regenerate"))
+        bundled.writer().write(tmp);
+        for (final String file : bundled.files())
         {
-            Files.createDirectories(bundled.path());
-            Files.copy(generated, bundled.path().resolve(bundled.trace()), StandardCopyOption.REPLACE_EXISTING);
+            final Path generated = tmp.resolve(file);
+            if (Boolean.getBoolean("edgeplane.regenerate"))
+            {
+                Files.createDirectories(bundled.path());
+                Files.copy(generated, bundled.path().resolve(file), StandardCopyOption.REPLACE_EXISTING);
+            }
+            assertArrayEquals(Files.readAllBytes(bundled.path().resolve(file)), Files.readAllBytes(generated),
+                "pcaps/" + bundled + "/" + file + " differs from its generator");
         }
-        assertArrayEquals(Files.readAllBytes(bundled.path().resolve(bundled.trace())), Files.readAllBytes(generated),
-            "pcaps/" + bundled + "/" + bundled.trace() + " differs from its generator");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -73,11 +85,16 @@ class ReplayGoldenTest
     void shouldReproduceExpectedOutputsByteForByte(final Case bundled, @TempDir final Path tmp) throws Exception
     {
         final DataplaneConfig config = ConfigLoader.load(bundled.path().resolve("config.json"));
-        final Path trace = bundled.path().resolve(bundled.trace());
+        final List<Replay.Input> inputs = bundled.inputs().stream().map(in ->
+        {
+            final int eq = in.indexOf('=');
+            return new Replay.Input(bundled.path().resolve(in.substring(eq + 1)),
+                eq < 0 ? -1 : config.portIndex(in.substring(0, eq)));
+        }).toList();
         final Path first = tmp.resolve("first");
         final Path second = tmp.resolve("second");
-        Replay.run(config, trace, -1, 100, first, null);
-        Replay.run(config, trace, -1, 100, second, null);
+        Replay.run(config, inputs, 100, first, null);
+        Replay.run(config, inputs, 100, second, null);
         final Path expected = bundled.path().resolve("expected");
         if (Boolean.getBoolean("edgeplane.regenerate"))
         {
