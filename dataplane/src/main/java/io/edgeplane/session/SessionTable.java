@@ -23,8 +23,8 @@ import io.edgeplane.timer.WorkerTimers;
  * caller chooses at random at start. A slot is two longs: the addresses, then the ports, protocol, kind and the
  * entry's id, so a probe touches one cache line and compares without reading the session.
  * <p>
- * Expiry: each session has one timer on the worker's wheel, set when it is created; a packet only stamps
- * {@link #touch last-seen}. When the timer fires the session is removed if it has been idle for its timeout (which
+ * Expiry: each session has one timer on the worker's wheel, set when it is created (spread over a second so a burst
+ * of sessions does not crowd one tick); a packet only stamps {@link #touch last-seen}. When the timer fires the session is removed if it has been idle for its timeout (which
  * depends on its protocol and TCP state), otherwise the timer is set again for when it would be (VPP's lazy expiry:
  * no timer work per packet). Owned by the worker thread.
  */
@@ -329,7 +329,8 @@ public final class SessionTable
             mappings[mapping * M_FIELDS + M_SESSIONS]++;
         }
         lastSeen[s] = nowNanos;
-        timerIds[s] = timers == null ? -1 : timers.schedule(timerOwner, cookie(s), nowNanos + timeoutNanos[timeoutClass(s)]);
+        timerIds[s] = timers == null ? -1 :
+            timers.schedule(timerOwner, cookie(s), nowNanos + timeoutNanos[timeoutClass(s)] + spread(s));
         created++;
         return s;
     }
@@ -473,6 +474,16 @@ public final class SessionTable
         return lastSeen[s] + timeoutNanos[timeoutClass(s)];
     }
 
+    /**
+     * Up to about a second (1024 ticks) added to a session's timer, different per session: sessions made in the same
+     * millisecond (a burst, a trace with equal timestamps) would otherwise all land in one tick of the wheel, whose
+     * per-tick room grows for every tick at once. Expiry is late by at most that much, never early.
+     */
+    private static long spread(final int s)
+    {
+        return ((s * 0x9E37_79B9) >>> 22) * WorkerTimers.TICK_NANOS;
+    }
+
     /** The session's timer fired (worker timers): remove it if it has been idle long enough, else wait again. */
     public void onTimer(final long cookie, final long nowNanos)
     {
@@ -490,7 +501,7 @@ public final class SessionTable
         }
         else
         {
-            timerIds[s] = timers.schedule(timerOwner, cookie, deadline);
+            timerIds[s] = timers.schedule(timerOwner, cookie, deadline + spread(s));
         }
     }
 
@@ -511,8 +522,9 @@ public final class SessionTable
 
     /**
      * Map an inside endpoint to {@code outsideAddress} and a free port of {@code [low, high]}: the inside port
-     * itself when it is in the range and free (port preservation, like Linux), otherwise from a pseudo-random start,
-     * trying at most {@link #MAX_PORT_ATTEMPTS} ports.
+     * itself when it is in the range and free (port preservation, like Linux), otherwise a pseudo-random free one:
+     * a range of at most {@link #MAX_PORT_ATTEMPTS} ports is searched whole, a larger one with that many random
+     * tries (with half the ports taken, all of them fail with probability 2^-512).
      *
      * @return the mapping, {@link #FULL} or {@link #NO_PORT}.
      */
@@ -532,17 +544,30 @@ public final class SessionTable
         else
         {
             final int range = high - low + 1;
-            random ^= random << 13;
-            random ^= random >>> 17;
-            random ^= random << 5;
-            final int start = (int)((random & 0xFFFF_FFFFL) % range);
-            for (int k = 0, attempts = Math.min(range, MAX_PORT_ATTEMPTS); k < attempts; k++)
+            if (range <= MAX_PORT_ATTEMPTS)
             {
-                final int candidate = low + (start + k) % range;
-                if (mappingByOutside(protocol, outsideAddress, candidate) == NONE)
+                // A small range is searched whole, from a pseudo-random start: exhausted means exhausted.
+                final int start = (int)((nextRandom() & 0xFFFF_FFFFL) % range);
+                for (int k = 0; k < range && port < 0; k++)
                 {
-                    port = candidate;
-                    break;
+                    final int candidate = low + (start + k) % range;
+                    if (mappingByOutside(protocol, outsideAddress, candidate) == NONE)
+                    {
+                        port = candidate;
+                    }
+                }
+            }
+            else
+            {
+                // Independent pseudo-random tries (RFC 6056 style): preserved ports fill contiguous blocks, which a
+                // linear probe from a random start would have to cross.
+                for (int k = 0; k < MAX_PORT_ATTEMPTS && port < 0; k++)
+                {
+                    final int candidate = low + (int)((nextRandom() & 0xFFFF_FFFFL) % range);
+                    if (mappingByOutside(protocol, outsideAddress, candidate) == NONE)
+                    {
+                        port = candidate;
+                    }
                 }
             }
         }
@@ -561,6 +586,14 @@ public final class SessionTable
         insert(addresses(insideAddress, 0), key(insidePort << 16, protocol, KIND_MAPPING_INSIDE), m);
         insert(addresses(outsideAddress, 0), key(port << 16, protocol, KIND_MAPPING_OUTSIDE), m);
         return m;
+    }
+
+    private int nextRandom()
+    {
+        random ^= random << 13;
+        random ^= random >>> 17;
+        random ^= random << 5;
+        return random;
     }
 
     private void deleteMapping(final int m)
@@ -649,6 +682,21 @@ public final class SessionTable
     {
         /** @return false to stop. */
         boolean visit(int session);
+    }
+
+    /** Remove every session (and so every mapping); returns how many there were. */
+    public int clear()
+    {
+        int removed = 0;
+        for (int s = 0; s < capacity; s++)
+        {
+            if (sessions[s * S_FIELDS + S_IN_USE] != 0)
+            {
+                delete(s);
+                removed++;
+            }
+        }
+        return removed;
     }
 
     /** Visit the sessions in use, in slot order. */

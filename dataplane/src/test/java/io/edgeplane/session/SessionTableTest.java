@@ -153,7 +153,7 @@ class SessionTableTest
         }
         assertTrue(table.inUse(udp), "UDP lives its 300 s");
         assertTrue(table.inUse(opening) == false, "a half-open TCP session goes after 240 s");
-        timers.advanceTo(301 * SEC);
+        timers.advanceTo(302 * SEC);
         timers.poll();
         assertTrue(!table.inUse(udp));
         assertTrue(table.inUse(refreshed));
@@ -161,7 +161,7 @@ class SessionTableTest
         timers.poll();
         assertTrue(table.inUse(tcp), "an established TCP session lives 7440 s idle");
         assertTrue(!table.inUse(refreshed));
-        timers.advanceTo(7441 * SEC);
+        timers.advanceTo(7442 * SEC);
         timers.poll();
         assertTrue(!table.inUse(tcp));
         assertEquals(0, table.size());

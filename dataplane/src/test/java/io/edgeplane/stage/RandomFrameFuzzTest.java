@@ -95,6 +95,48 @@ class RandomFrameFuzzTest
                 Frames.arp(1, 0x0200_0000_4209L, ip("192.168.42.9"), 0, ip("192.168.42.1"))), 0x08, 42));
     }
 
+    /**
+     * Seeds for the NAT config ({@link NatTest#CONFIG}): inside traffic on Port4 (index 2), and on Port2 (index 0)
+     * replies to the outside address, an ICMP error about a translated flow, fragments and unsolicited traffic.
+     */
+    private static List<byte[]> natSeeds()
+    {
+        final int server = NatTest.SERVER;
+        final int outside = NatTest.OUTSIDE;
+        final byte[] sentQuery = Frames.ipv4(outside, server, 17, 1, 0, Frames.udp(outside, server, 5555, 53,
+            new byte[20]));
+        return List.of(
+            NatTest.udpFromInside(NatTest.HOST_A, 5555, server, 53),
+            NatTest.tcpFrame(NatTest.PORT4_MAC, NatTest.HOST_A_MAC, NatTest.HOST_A, 40000, server, 80, 0x02),
+            Frames.pingFrame(NatTest.PORT4_MAC, NatTest.HOST_A_MAC, NatTest.HOST_A, server, 64, 4242, 1),
+            NatTest.udpFromInside(NatTest.HOST_B, 6000, outside, 5555),
+            NatTest.udpFromOutside(server, 53, outside, 5555),
+            NatTest.tcpFrame(NatTest.PORT2_MAC, NatTest.ROUTER_MAC, server, 80, outside, 40000, 0x12),
+            NatTest.icmpError(NatTest.ROUTER, outside, 11, 0, sentQuery, sentQuery.length),
+            Frames.ethernet(NatTest.PORT2_MAC, NatTest.ROUTER_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(server, outside, 17, 60, 0x2000, Frames.udp(server, outside, 53, 5555, new byte[16]))),
+            Frames.ethernet(NatTest.PORT2_MAC, NatTest.ROUTER_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(server, outside, 17, 60, 3, new byte[16])));
+    }
+
+    @Test
+    void shouldAccountForEveryFrameWithNatAndLeakNoSession() throws Exception
+    {
+        final Harness harness = new Harness(String.format(NatTest.CONFIG, ", \"filtering\": \"endpoint-independent\""));
+        fuzz(harness, natSeeds(), seed -> seed < 4 ? NatTest.PORT4 : NatTest.PORT2, 20261124);
+        final io.edgeplane.session.SessionTable table = harness.dataplane.nat().table();
+        assertTrue(table.created() > 100, "the fuzz made sessions: " + table.created());
+        // Three hours later every session has expired, and with the last of them every mapping went.
+        final long later = (FRAMES + 10) * 1000L + 3 * 3600 * 1_000_000_000L;
+        while (harness.dataplane.tick(later) > 0)
+        {
+            harness.flush();
+        }
+        assertEquals(0, table.size(), "sessions leaked");
+        assertEquals(0, table.mappingCount(), "mappings leaked");
+        assertEquals(table.created(), table.expired(), "every session ended by its timer");
+    }
+
     @Test
     void shouldAccountForEveryFrameAndEmitOnlyWellFormedOnes() throws Exception
     {
