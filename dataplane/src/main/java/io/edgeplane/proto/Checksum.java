@@ -41,11 +41,12 @@ public final class Checksum
 
     public static int fold(final long value)
     {
-        long sum = value;
-        while ((sum >>> 16) != 0)
-        {
-            sum = (sum & 0xFFFF) + (sum >>> 16);
-        }
+        // Branch-free: four end-around-carry steps fold any 64-bit sum to 16 bits (at most 2^33, then 2^17 + 2^16,
+        // then 0x10001, then 0xFFFF).
+        long sum = (value & 0xFFFF_FFFFL) + (value >>> 32);
+        sum = (sum & 0xFFFF) + (sum >>> 16);
+        sum = (sum & 0xFFFF) + (sum >>> 16);
+        sum = (sum & 0xFFFF) + (sum >>> 16);
         return (int)sum;
     }
 
@@ -61,6 +62,39 @@ public final class Checksum
         final long sum = (source >>> 16) + (source & 0xFFFF) + (destination >>> 16) + (destination & 0xFFFF) +
             protocol + length;
         return fold(sum);
+    }
+
+    /**
+     * The RFC 1624 (eqn. 3) terms of a 32-bit field changing, to add up with others and apply once with
+     * {@link #apply}: one fold for all the fields a translation rewrites.
+     */
+    public static long delta32(final int oldValue, final int newValue)
+    {
+        return (~(oldValue >>> 16) & 0xFFFF) + (~oldValue & 0xFFFF) + ((newValue >>> 16) & 0xFFFF) +
+            (newValue & 0xFFFF);
+    }
+
+    /** The terms of a 16-bit field changing (see {@link #delta32}). */
+    public static long delta16(final int oldWord, final int newWord)
+    {
+        return (~oldWord & 0xFFFF) + (newWord & 0xFFFF);
+    }
+
+    /** Apply summed {@link #delta32}/{@link #delta16} terms to a checksum: {@code ~(~HC + terms)}. */
+    public static int apply(final int checksum, final long terms)
+    {
+        return ~fold((~checksum & 0xFFFF) + terms) & 0xFFFF;
+    }
+
+    /** {@link #apply} for UDP: a zero checksum ("none", RFC 768) stays zero, a computed zero is sent as 0xFFFF. */
+    public static int applyUdp(final int checksum, final long terms)
+    {
+        if (checksum == 0)
+        {
+            return 0;
+        }
+        final int updated = apply(checksum, terms);
+        return updated == 0 ? 0xFFFF : updated;
     }
 
     /** RFC 1624 update of a checksum for one 16-bit word changing from {@code oldWord} to {@code newWord}. */

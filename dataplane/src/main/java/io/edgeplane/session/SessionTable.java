@@ -65,6 +65,9 @@ public final class SessionTable
     private static final int S_OWNER = 9;
     private static final int S_GENERATION = 10;
     private static final int S_IN_USE = 11;
+    /** Last-seen time, high and low halves: in the row, so a packet's state update touches no other array. */
+    private static final int S_LAST_SEEN_HIGH = 12;
+    private static final int S_LAST_SEEN_LOW = 13;
     private static final int S_FIELDS = 16;
 
     private static final int M_INSIDE_ADDRESS = 0;
@@ -89,7 +92,6 @@ public final class SessionTable
     private final long[] index;
     private final int mask;
     private final int[] sessions;
-    private final long[] lastSeen;
     private final long[] timerIds;
     private final int[] freeSessions;
     private int freeSessionCount;
@@ -127,7 +129,6 @@ public final class SessionTable
         this.index = new long[slots * 2];
         this.mask = slots - 1;
         this.sessions = new int[capacity * S_FIELDS];
-        this.lastSeen = new long[capacity];
         this.timerIds = new long[capacity];
         this.freeSessions = new int[capacity];
         this.mappings = new int[capacity * M_FIELDS];
@@ -289,6 +290,69 @@ public final class SessionTable
         return find(addresses(source, destination), key(sourcePort << 16 | destinationPort, protocol, 0));
     }
 
+    // Batched lookup (VPP's prefetch across a vector): a stage computes every packet's home slot first, touches
+    // them all (independent loads, so their cache misses overlap), then finds each key in what is now cached, and
+    // touches the sessions found the same way before it uses them.
+
+    /** Where the probe for a packet's tuple starts. */
+    public int slot(final int protocol, final int source, final int sourcePort, final int destination,
+        final int destinationPort)
+    {
+        return home(addresses(source, destination), key(sourcePort << 16 | destinationPort, protocol, 0));
+    }
+
+    /** Load a slot (returns its word, so the load is kept). */
+    public long peek(final int slot)
+    {
+        return index[slot * 2 + 1];
+    }
+
+    /** {@link #lookup} from a slot computed by {@link #slot}. */
+    public int lookupAt(final int slot, final int protocol, final int source, final int sourcePort,
+        final int destination, final int destinationPort)
+    {
+        final long addresses = addresses(source, destination);
+        final long key = key(sourcePort << 16 | destinationPort, protocol, 0);
+        final long[] index = this.index;
+        int i = slot;
+        while (true)
+        {
+            final long entry = index[i * 2 + 1];
+            if (entry == 0)
+            {
+                return NONE;
+            }
+            if ((entry & ~VALUE_MASK) == key && index[i * 2] == addresses)
+            {
+                return (int)(entry & VALUE_MASK) - 1;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** Load a session's row (returns a word of it, so the load is kept). */
+    public int peekSession(final int s)
+    {
+        return sessions[s * S_FIELDS + S_LAST_SEEN_LOW];
+    }
+
+    /**
+     * True when {@code value} ({@code session << 1 | direction}, from an earlier lookup) still names a session in use
+     * with this tuple in that direction: a stage that looked up a whole vector first checks this after it created or
+     * removed sessions.
+     */
+    public boolean still(final int value, final int protocol, final int source, final int sourcePort,
+        final int destination, final int destinationPort)
+    {
+        final int s = value >>> 1;
+        final int row = s * S_FIELDS;
+        final boolean original = (value & 1) == ORIGINAL;
+        return sessions[row + S_IN_USE] != 0 && sessions[row + S_PROTOCOL] == protocol &&
+            sessions[row + (original ? S_ORIGINAL_SOURCE : S_REPLY_SOURCE)] == source &&
+            sessions[row + (original ? S_ORIGINAL_DESTINATION : S_REPLY_DESTINATION)] == destination &&
+            sessions[row + (original ? S_ORIGINAL_PORTS : S_REPLY_PORTS)] == (sourcePort << 16 | destinationPort);
+    }
+
     /**
      * Create a session with both directions' tuples (ports are 16-bit; for ICMP echo, the identifier as the
      * requester's port and 0 as the other end's). The caller checks {@link #lookup} first: both tuples must be new.
@@ -328,7 +392,7 @@ public final class SessionTable
         {
             mappings[mapping * M_FIELDS + M_SESSIONS]++;
         }
-        lastSeen[s] = nowNanos;
+        touch(s, nowNanos);
         timerIds[s] = timers == null ? -1 :
             timers.schedule(timerOwner, cookie(s), nowNanos + timeoutNanos[timeoutClass(s)] + spread(s));
         created++;
@@ -422,13 +486,16 @@ public final class SessionTable
 
     public long lastSeen(final int s)
     {
-        return lastSeen[s];
+        final int row = s * S_FIELDS;
+        return (long)sessions[row + S_LAST_SEEN_HIGH] << 32 | sessions[row + S_LAST_SEEN_LOW] & 0xFFFF_FFFFL;
     }
 
     /** A packet of the session passed: it is not idle. */
     public void touch(final int s, final long nowNanos)
     {
-        lastSeen[s] = nowNanos;
+        final int row = s * S_FIELDS;
+        sessions[row + S_LAST_SEEN_HIGH] = (int)(nowNanos >>> 32);
+        sessions[row + S_LAST_SEEN_LOW] = (int)nowNanos;
     }
 
     /** Track the TCP state from a segment's flags seen in {@code direction}. */
@@ -471,7 +538,7 @@ public final class SessionTable
     /** When the session expires if no packet comes. */
     public long deadline(final int s)
     {
-        return lastSeen[s] + timeoutNanos[timeoutClass(s)];
+        return lastSeen(s) + timeoutNanos[timeoutClass(s)];
     }
 
     /**

@@ -100,30 +100,95 @@ public final class NatStage extends FeatureStage
         }
         final FibTables fib = routes.tables();
         final long now = timers.nanos();
+        // Pass 1: classify, parse the tuple and compute its home slot. Pass 2: load every home slot (independent
+        // loads: their cache misses overlap). Pass 3: find each key, now cached, and load the sessions found.
+        // Pass 4: decide and translate with everything at hand.
         for (int i = 0; i < n; i++)
         {
-            handle(batch.handle(i), settings, table, fib, now);
+            classify(i, batch.handle(i), table);
+        }
+        long touched = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (kinds[i] == KIND_SESSION)
+            {
+                touched += table.peek(slots[i]);
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (kinds[i] == KIND_SESSION)
+            {
+                final int v = table.lookupAt(slots[i], protocols[i], sources[i], ports[i] >>> 16, destinations[i],
+                    ports[i] & 0xFFFF);
+                found[i] = v;
+                if (v >= 0)
+                {
+                    touched += table.peekSession(v >>> 1);
+                }
+            }
+        }
+        sink = touched;
+        mutated = false;
+        for (int i = 0; i < n; i++)
+        {
+            final int h = batch.handle(i);
+            switch (kinds[i])
+            {
+                case KIND_SESSION -> handle(h, i, settings, table, fib, now);
+                case KIND_FRAGMENT ->
+                {
+                    ip.wrap(buffer, pool.l3Offset(h));
+                    fragment(h, settings, table, fib, now, protocols[i], sources[i], destinations[i],
+                        pool.inPort(h));
+                }
+                case KIND_ICMP_ERROR ->
+                {
+                    final int l3 = pool.l3Offset(h);
+                    ip.wrap(buffer, l3);
+                    icmpError(h, settings, table, l3, pool.l4Offset(h), sources[i], destinations[i],
+                        pool.inPort(h));
+                }
+                default -> continueArc(h);
+            }
         }
     }
 
-    private void handle(final int h, final NatSettings settings, final SessionTable table, final FibTables fib,
-        final long now)
+    private static final int KIND_PASS = 0;
+    private static final int KIND_SESSION = 1;
+    private static final int KIND_FRAGMENT = 2;
+    private static final int KIND_ICMP_ERROR = 3;
+
+    private final int[] kinds = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] protocols = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] sources = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] destinations = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] ports = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] icmpTypes = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] slots = new int[StageGraph.INPUT_CAPACITY];
+    private final int[] found = new int[StageGraph.INPUT_CAPACITY];
+    /** Keeps the loads of passes 2 and 3. */
+    long sink;
+    /** A session was made or removed in this vector: lookups done before it may be stale. */
+    private boolean mutated;
+
+    private void classify(final int i, final int h, final SessionTable table)
     {
         final int l3 = pool.l3Offset(h);
         ip.wrap(buffer, l3);
         final int protocol = ip.protocol();
+        protocols[i] = protocol;
+        sources[i] = ip.source();
+        destinations[i] = ip.destination();
         if (protocol != Ipv4Flyweight.PROTOCOL_TCP && protocol != Ipv4Flyweight.PROTOCOL_UDP &&
             protocol != Ipv4Flyweight.PROTOCOL_ICMP)
         {
-            continueArc(h);
+            kinds[i] = KIND_PASS;
             return;
         }
-        final int source = ip.source();
-        final int destination = ip.destination();
-        final int in = pool.inPort(h);
         if (ip.isNonFirstFragment())
         {
-            fragment(h, settings, table, fib, now, protocol, source, destination, in);
+            kinds[i] = KIND_FRAGMENT;
             return;
         }
         final int l4 = pool.l4Offset(h);
@@ -146,15 +211,9 @@ public final class NatStage extends FeatureStage
             }
             else
             {
-                if (icmpType == IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE ||
-                    icmpType == IcmpFlyweight.TYPE_TIME_EXCEEDED || icmpType == TYPE_PARAMETER_PROBLEM)
-                {
-                    icmpError(h, settings, table, l3, l4, source, destination, in);
-                }
-                else
-                {
-                    continueArc(h);
-                }
+                kinds[i] = icmpType == IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE ||
+                    icmpType == IcmpFlyweight.TYPE_TIME_EXCEEDED || icmpType == TYPE_PARAMETER_PROBLEM ?
+                    KIND_ICMP_ERROR : KIND_PASS;
                 return;
             }
         }
@@ -163,7 +222,30 @@ public final class NatStage extends FeatureStage
             sourcePort = u16(l4);
             destinationPort = u16(l4 + 2);
         }
-        int v = table.lookup(protocol, source, sourcePort, destination, destinationPort);
+        kinds[i] = KIND_SESSION;
+        icmpTypes[i] = icmpType;
+        ports[i] = sourcePort << 16 | destinationPort;
+        slots[i] = table.slot(protocol, sources[i], sourcePort, destinations[i], destinationPort);
+    }
+
+    private void handle(final int h, final int i, final NatSettings settings, final SessionTable table,
+        final FibTables fib, final long now)
+    {
+        final int l3 = pool.l3Offset(h);
+        ip.wrap(buffer, l3);
+        final int protocol = protocols[i];
+        final int source = sources[i];
+        final int destination = destinations[i];
+        final int in = pool.inPort(h);
+        final int l4 = pool.l4Offset(h);
+        final int icmpType = icmpTypes[i];
+        final int sourcePort = ports[i] >>> 16;
+        final int destinationPort = ports[i] & 0xFFFF;
+        int v = found[i];
+        if (mutated && (v < 0 || !table.still(v, protocol, source, sourcePort, destination, destinationPort)))
+        {
+            v = table.lookup(protocol, source, sourcePort, destination, destinationPort);
+        }
         int kind = TRACE_OUT;
         if (v >= 0 && (v & 1) == SessionTable.ORIGINAL)
         {
@@ -172,6 +254,7 @@ public final class NatStage extends FeatureStage
             {
                 // The outside port moved (default route change): the flow is mapped again on the new one.
                 table.delete(v >>> 1);
+                mutated = true;
                 v = SessionTable.NONE;
             }
         }
@@ -183,6 +266,7 @@ public final class NatStage extends FeatureStage
             {
                 return;
             }
+            mutated = true;
             kind = hairpinned ? TRACE_HAIRPIN : TRACE_OUT;
         }
         final int s = v >>> 1;
@@ -339,10 +423,9 @@ public final class NatStage extends FeatureStage
         final int oldDestination = ip.destination();
         final int newSource = table.destination(s, other);
         final int newDestination = table.source(s, other);
-        int ipChecksum = ip.checksum();
-        ipChecksum = Checksum.adjust32(Checksum.adjust32(ipChecksum, oldSource, newSource), oldDestination,
+        final long addresses = Checksum.delta32(oldSource, newSource) + Checksum.delta32(oldDestination,
             newDestination);
-        ip.source(newSource).destination(newDestination).checksum(ipChecksum);
+        ip.source(newSource).destination(newDestination).checksum(Checksum.apply(ip.checksum(), addresses));
         if (l4 == 0)
         {
             return;
@@ -355,7 +438,7 @@ public final class NatStage extends FeatureStage
                 table.destinationPort(s, other) : table.sourcePort(s, other);
             u16(at, newId);
             final int sum = l4 + IcmpFlyweight.CHECKSUM_OFFSET;
-            u16(sum, Checksum.adjust16(u16(sum), oldId, newId));
+            u16(sum, Checksum.apply(u16(sum), Checksum.delta16(oldId, newId)));
             return;
         }
         final int oldSourcePort = u16(l4);
@@ -364,25 +447,16 @@ public final class NatStage extends FeatureStage
         final int newDestinationPort = table.sourcePort(s, other);
         u16(l4, newSourcePort);
         u16(l4 + 2, newDestinationPort);
+        // The pseudo-header's addresses and the ports, in one update of the L4 checksum.
+        final long terms = addresses + Checksum.delta16(oldSourcePort, newSourcePort) +
+            Checksum.delta16(oldDestinationPort, newDestinationPort);
         if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
         {
-            final int at = l4 + 16;
-            int sum = u16(at);
-            sum = Checksum.adjust32(sum, oldSource, newSource);
-            sum = Checksum.adjust32(sum, oldDestination, newDestination);
-            sum = Checksum.adjust16(sum, oldSourcePort, newSourcePort);
-            sum = Checksum.adjust16(sum, oldDestinationPort, newDestinationPort);
-            u16(at, sum);
+            u16(l4 + 16, Checksum.apply(u16(l4 + 16), terms));
         }
         else
         {
-            final int at = l4 + 6;
-            int sum = u16(at);
-            sum = Checksum.adjustUdp32(sum, oldSource, newSource);
-            sum = Checksum.adjustUdp32(sum, oldDestination, newDestination);
-            sum = Checksum.adjustUdp16(sum, oldSourcePort, newSourcePort);
-            sum = Checksum.adjustUdp16(sum, oldDestinationPort, newDestinationPort);
-            u16(at, sum);
+            u16(l4 + 6, Checksum.applyUdp(u16(l4 + 6), terms));
         }
     }
 

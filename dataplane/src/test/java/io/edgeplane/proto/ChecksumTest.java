@@ -12,6 +12,44 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ChecksumTest
 {
     @Test
+    void theBranchFreeFoldShouldEqualTheCarryLoopForAnySum()
+    {
+        final Random random = new Random(5);
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            final long value = switch (i % 4)
+            {
+                case 0 -> random.nextLong() >>> 1;
+                case 1 -> random.nextLong() >>> (1 + random.nextInt(62));
+                case 2 -> 0xFFFFL * random.nextInt(1 << 20) + random.nextInt(3);
+                default -> i;
+            };
+            long loop = value;
+            while ((loop >>> 16) != 0)
+            {
+                loop = (loop & 0xFFFF) + (loop >>> 16);
+            }
+            assertEquals(loop, Checksum.fold(value), Long.toHexString(value));
+        }
+    }
+
+    @Test
+    void summedDeltasShouldEqualFieldByFieldUpdates()
+    {
+        final Random random = new Random(6);
+        for (int i = 0; i < 100_000; i++)
+        {
+            final int checksum = random.nextInt(0x10000);
+            final int a = random.nextInt();
+            final int b = random.nextInt();
+            final int p = random.nextInt(0x10000);
+            final int q = random.nextInt(0x10000);
+            final int stepwise = Checksum.adjust16(Checksum.adjust32(checksum, a, b), p, q);
+            assertEquals(stepwise, Checksum.apply(checksum, Checksum.delta32(a, b) + Checksum.delta16(p, q)));
+        }
+    }
+
+    @Test
     void shouldMatchNaiveSumForEveryLengthAndOffset()
     {
         final Random random = new Random(7);

@@ -33,6 +33,20 @@ class SessionTableTest
         assertEquals(0xa129ca6149be45e5L, sip.hash(0x0706050403020100L, 0, 1, 15L << 56 | 0x0E0D0C0B0A0908L));
     }
 
+    @Test
+    void theStraightLineSipHash13ShouldEqualTheGenericRounds()
+    {
+        final Random random = new Random(3);
+        for (int i = 0; i < 10_000; i++)
+        {
+            final long k0 = random.nextLong();
+            final long k1 = random.nextLong();
+            final long m0 = random.nextLong();
+            final long m1 = random.nextLong();
+            assertEquals(new SipHash(k0, k1, 1, 3).hash(m0, m1, 2, 16L << 56), SipHash.sipHash13(k0, k1).hash16(m0, m1));
+        }
+    }
+
     private record Tuple(int protocol, int source, int sourcePort, int destination, int destinationPort)
     {
     }
