@@ -16,6 +16,7 @@ import io.edgeplane.port.PortTable;
 import io.edgeplane.route.RouteException;
 import io.edgeplane.route.RoutingTable;
 import io.edgeplane.stage.FeatureArc;
+import io.edgeplane.stage.NatStage;
 import io.edgeplane.stage.VxlanDecapStage;
 
 import java.util.ArrayList;
@@ -238,6 +239,11 @@ public final class PortResource implements ResourceHandler<PortResource.PortChan
         if (routes.hasUserRoutes(port))
         {
             throw new ApiException(409, "name", "name: routes go through " + key.name() + "; remove them first");
+        }
+        if (unicast.enabled(NatStage.NAME, port))
+        {
+            throw new ApiException(409, "name", "name: NAT uses " + key.name() + " (inside or outside); change " +
+                "/v1/nat first");
         }
         for (final WorkerProxy.Neighbor neighbor : worker.neighbors())
         {

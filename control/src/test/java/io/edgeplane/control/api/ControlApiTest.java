@@ -226,6 +226,16 @@ class ControlApiTest
             .status());
         assertEquals(409, gateway.request("DELETE", "/v1/ports?name=vxlan7", null).status(),
             "a tunnel a route still uses is not removed");
+        assertEquals(200, gateway.request("PUT", "/v1/nat", "{\"inside\":[\"vxlan7\"],\"outside\":\"Port2\"," +
+            "\"maxSessions\":100}").status());
+        assertEquals(200, gateway.request("DELETE", "/v1/routes?interface=vxlan7&prefix=10.244.7.0/24", null)
+            .status());
+        final GatewayProcess.Response natUses = gateway.request("DELETE", "/v1/ports?name=vxlan7", null);
+        assertEquals(409, natUses.status(), "a tunnel NAT uses is not removed: " + natUses.body());
+        assertTrue(natUses.body().contains("NAT uses vxlan7"), natUses.body());
+        assertEquals(200, gateway.request("PUT", "/v1/nat", "{\"inside\":[]}").status());
+        assertEquals(201, gateway.request("POST", "/v1/routes", route("vxlan7", "10.244.7.0/24", "192.168.7.2", 1))
+            .status());
         gateway.kill();
 
         gateway = start();
@@ -299,6 +309,32 @@ class ControlApiTest
         assertEquals("10.2.0.100", restored.get("outsideAddresses").get(0).asText());
         assertEquals(200, gateway.request("PUT", "/v1/nat", "{\"inside\":[]}").status(), "an empty inside turns it off");
         assertFalse(json(gateway.request("GET", "/v1/nat", null)).get("enabled").asBoolean());
+
+        // The CLI: set changes only the fields given; errors are one line.
+        final java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "nat", "set",
+            "--inside", "Port1", "--udp-timeout", "30", "--api", gateway.base()));
+        assertTrue(err.toString().startsWith("edgeplane: error: timeouts.udp: 30 s not in 120.."), err.toString());
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream saved = System.out;
+        System.setOut(new java.io.PrintStream(out, true));
+        try
+        {
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("nat", "set", "--inside", "Port1", "--outside",
+                "Port3", "--max-sessions", "500", "--api", gateway.base()));
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("nat", "set", "--icmp-timeout", "90", "--api",
+                gateway.base()));
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("nat", "get", "--api", gateway.base()));
+        }
+        finally
+        {
+            System.setOut(saved);
+        }
+        final JsonNode viaCli = json(gateway.request("GET", "/v1/nat", null));
+        assertEquals("Port3", viaCli.get("outside").asText());
+        assertEquals(90, viaCli.get("timeouts").get("icmp").asInt());
+        assertEquals(500, viaCli.get("maxSessions").asInt(), "fields not given are kept");
+        assertTrue(out.toString().contains("outsidePort        Port3"), out.toString());
     }
 
     @Test
