@@ -61,7 +61,8 @@ public enum DropReason
     NAT_NO_SESSION(52, "nat-no-session", "to a NAT address, matching no session (unsolicited, filtered)"),
     NAT_TABLE_FULL(53, "nat-table-full", "new flow refused: the session table is at maxSessions"),
     NAT_PORTS_EXHAUSTED(54, "nat-ports-exhausted", "new flow refused: no free outside port for its address"),
-    NAT_FRAGMENT_UNKNOWN(55, "nat-fragment-unknown", "non-first fragment whose first fragment was not translated");
+    NAT_FRAGMENT_UNKNOWN(55, "nat-fragment-unknown", "non-first fragment of no known datagram, the hold full"),
+    NAT_FRAGMENT_TIMEOUT(56, "nat-fragment-timeout", "fragment held 2 s for its first fragment, which never came");
 
     private final int id;
     private final String label;

@@ -130,7 +130,9 @@ public final class Dataplane
         builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
         builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
         this.nat = new Nat(ports, this.routes, config.flowHashSeed());
-        builder.feature(new NatStage(pool, counters, tracer, nat, this.routes, timers));
+        final NatStage natStage = new NatStage(pool, counters, tracer, nat, this.routes, timers);
+        builder.feature(natStage);
+        builder.stage(new NatFragmentHoldStage(pool, counters, tracer));
         for (final Feature feature : features)
         {
             builder.feature(feature.create(pool, counters, tracer));
@@ -138,6 +140,7 @@ public final class Dataplane
         this.graph = builder.build(EthernetInputStage.NAME);
         resolver.attach(graph);
         nat.attach(graph.arc(FeatureArc.IP4_UNICAST), NatStage.NAME, timers);
+        natStage.attach(graph);
         if (config.nat() != null)
         {
             try

@@ -36,7 +36,8 @@ import io.edgeplane.trace.PacketTracer;
  *   <li>ICMP errors (unreachable, time exceeded, parameter problem) about a session's packet are translated back
  *       (RFC 5508): outer destination, embedded source and destination, and the outer IP, ICMP, embedded IP and
  *       embedded L4 checksums, all updated incrementally (RFC 1624). They never end a session.</li>
- *   <li>Non-first fragments take the translation of their datagram's first fragment.</li>
+ *   <li>Non-first fragments take the translation of their datagram's first fragment; one that comes before it is
+ *       held (a few, for two seconds) and sent on translated when it comes.</li>
  * </ul>
  * A packet that is translated and would expire here (TTL 1) is answered with time exceeded before translation,
  * so the error quotes what the sender sent. Other protocols pass untranslated.
@@ -52,6 +53,7 @@ public final class NatStage extends FeatureStage
     static final int TRACE_HAIRPIN = 3;
     static final int TRACE_ICMP_ERROR = 4;
     static final int TRACE_FRAGMENT = 5;
+    static final int TRACE_HELD = 6;
 
     private final Nat nat;
     private final RoutingTable routes;
@@ -62,13 +64,39 @@ public final class NatStage extends FeatureStage
     private NatSettings appliedSettings;
     private boolean hairpinned;
 
+    /** Out-of-order fragments held at once, per worker; more are dropped ({@code nat-fragment-unknown}). */
+    public static final int HOLD_CAPACITY = 64;
+    /** How long a fragment waits for its datagram's first fragment (then {@code nat-fragment-timeout}). */
+    public static final long HOLD_NANOS = 2_000_000_000L;
+    private final Ipv4Flyweight fragmentIp = new Ipv4Flyweight();
+    private final int[] heldHandles = new int[HOLD_CAPACITY];
+    private final long[] heldAddresses = new long[HOLD_CAPACITY];
+    private final int[] heldIds = new int[HOLD_CAPACITY];
+    private final long[] heldTimers = new long[HOLD_CAPACITY];
+    /** Held during the vector being processed: still in this stage's input, so released by setting its next. */
+    private final boolean[] heldNow = new boolean[HOLD_CAPACITY];
+    private final int holdTimerOwner;
+    private StageGraph graph;
+    private int holdStage;
+    private int errorDropStage;
+
     public NatStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final Nat nat,
         final RoutingTable routes, final WorkerTimers timers)
     {
-        super(NAME, FeatureArc.IP4_UNICAST, ORDER, pool, counters, tracer, IcmpErrorStage.NAME);
+        super(NAME, FeatureArc.IP4_UNICAST, ORDER, pool, counters, tracer, IcmpErrorStage.NAME,
+            NatFragmentHoldStage.NAME);
         this.nat = nat;
         this.routes = routes;
         this.timers = timers;
+        java.util.Arrays.fill(heldHandles, -1);
+        this.holdTimerOwner = timers.register(this::onHoldTimeout);
+    }
+
+    /** The graph this stage is in (it sends on released fragments and drops timed-out ones through it). */
+    void attach(final StageGraph graph)
+    {
+        this.graph = graph;
+        this.errorDropStage = graph.index(Stage.ERROR_DROP);
     }
 
     @Override
@@ -76,6 +104,7 @@ public final class NatStage extends FeatureStage
     {
         super.bind(binder);
         icmpError = binder.next(IcmpErrorStage.NAME);
+        holdStage = binder.next(NatFragmentHoldStage.NAME);
     }
 
     @Override
@@ -130,6 +159,7 @@ public final class NatStage extends FeatureStage
         }
         sink = touched;
         mutated = false;
+        java.util.Arrays.fill(heldNow, false);
         for (int i = 0; i < n; i++)
         {
             final int h = batch.handle(i);
@@ -289,6 +319,7 @@ public final class NatStage extends FeatureStage
         if (ip.isFragment())
         {
             table.rememberFragments(source, destination, protocol, ip.identification(), s, direction, now);
+            release(table, s, direction, source, destination, protocol, ip.identification());
         }
         translate(table, s, direction, protocol, l4, icmpType);
         continueArc(h);
@@ -619,15 +650,97 @@ public final class NatStage extends FeatureStage
                 fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) == settings.outside() ||
                 settings.isOutsideAddress(destination);
         }
-        if (translatable)
+        if (!translatable)
+        {
+            continueArc(h);
+            trace(h, 0, 0, 0, 0);
+        }
+        else if (!hold(h, source, destination, protocol, ip.identification(), now))
         {
             drop(h, DropReason.NAT_FRAGMENT_UNKNOWN);
+            trace(h, 0, 0, 0, 0);
         }
         else
         {
-            continueArc(h);
+            trace(h, source, destination, 0, TRACE_HELD);
         }
-        trace(h, 0, 0, 0, 0);
+    }
+
+    /**
+     * Keep a fragment that came before its datagram's first fragment (out of order) until that one is translated,
+     * for at most {@link #HOLD_NANOS}: it goes to the terminal hold stage, which keeps its slot.
+     */
+    private boolean hold(final int h, final int source, final int destination, final int protocol,
+        final int identification, final long now)
+    {
+        for (int slot = 0; slot < HOLD_CAPACITY; slot++)
+        {
+            if (heldHandles[slot] < 0)
+            {
+                heldHandles[slot] = h;
+                heldAddresses[slot] = (long)source << 32 | (destination & 0xFFFF_FFFFL);
+                heldIds[slot] = protocol << 16 | identification;
+                heldTimers[slot] = timers.schedule(holdTimerOwner, slot, now + HOLD_NANOS);
+                heldNow[slot] = true;
+                pool.next(h, holdStage);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first fragment of a datagram was translated: translate and send on the fragments held for it. */
+    private void release(final SessionTable table, final int s, final int direction, final int source,
+        final int destination, final int protocol, final int identification)
+    {
+        final long addresses = (long)source << 32 | (destination & 0xFFFF_FFFFL);
+        final int id = protocol << 16 | identification;
+        for (int slot = 0; slot < HOLD_CAPACITY; slot++)
+        {
+            final int h = heldHandles[slot];
+            if (h >= 0 && heldAddresses[slot] == addresses && heldIds[slot] == id)
+            {
+                heldHandles[slot] = -1;
+                timers.cancel(heldTimers[slot]);
+                final int other = direction ^ 1;
+                final int newSource = table.destination(s, other);
+                final int newDestination = table.source(s, other);
+                fragmentIp.wrap(buffer, pool.l3Offset(h));
+                fragmentIp.checksum(Checksum.apply(fragmentIp.checksum(), Checksum.delta32(source, newSource) +
+                    Checksum.delta32(destination, newDestination)));
+                fragmentIp.source(newSource).destination(newDestination);
+                continueArc(h);
+                if (!heldNow[slot])
+                {
+                    graph.inject(h, pool.next(h));
+                }
+                trace(h, source, newSource, 0, TRACE_FRAGMENT);
+            }
+        }
+    }
+
+    /** A held fragment's time is up: it is dropped (worker timers, then the graph drains). */
+    private void onHoldTimeout(final long slot, final long nowNanos)
+    {
+        final int h = heldHandles[(int)slot];
+        if (h < 0)
+        {
+            return;
+        }
+        heldHandles[(int)slot] = -1;
+        pool.dropReason(h, DropReason.NAT_FRAGMENT_TIMEOUT.id());
+        graph.inject(h, errorDropStage);
+    }
+
+    /** Fragments held for their first fragment (tests, counters). */
+    public int heldFragments()
+    {
+        int count = 0;
+        for (final int h : heldHandles)
+        {
+            count += h >= 0 ? 1 : 0;
+        }
+        return count;
     }
 
     private void traceTranslation(final int h, final SessionTable table, final int s, final int direction,
@@ -658,6 +771,12 @@ public final class NatStage extends FeatureStage
             case TRACE_ICMP_ERROR ->
             {
                 out.append("nat-icmp-error to ");
+                Ipv4Address.append(out, from).append(" -> ");
+                Ipv4Address.append(out, to);
+            }
+            case TRACE_HELD ->
+            {
+                out.append("nat-fragment held for its first fragment ");
                 Ipv4Address.append(out, from).append(" -> ");
                 Ipv4Address.append(out, to);
             }

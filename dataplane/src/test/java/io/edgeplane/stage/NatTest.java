@@ -440,34 +440,61 @@ class NatTest
     }
 
     @Test
-    void fragmentsOfATranslatedDatagramAreTranslatedAndOverlongOnesDropped() throws Exception
+    void fragmentsOfATranslatedDatagramAreTranslatedInOrderOrNotAndOverlongOnesDropped() throws Exception
     {
-        final Harness harness = harness("");
-        final byte[] udp = Frames.udp(HOST_A, SERVER, 5555, 53, Frames.payload(40, 3));
-        final byte[] firstPart = java.util.Arrays.copyOfRange(udp, 0, 24);
-        final byte[] secondPart = java.util.Arrays.copyOfRange(udp, 24, udp.length);
-        final long first = harness.receive(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
-            Frames.ipv4(HOST_A, SERVER, 17, 64, 0x2000, firstPart)));
-        final long second = harness.receive(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
-            Frames.ipv4(HOST_A, SERVER, 17, 64, 3, secondPart)));
-        final long stray = harness.receive(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
-            Frames.ipv4(HOST_B, SERVER, 17, 64, 3, secondPart)));
-        final long overlong = harness.receive(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
-            Frames.ipv4(HOST_A, SERVER, 17, 64, 8189, secondPart)));
-        harness.flush();
-        final byte[] a = harness.sentFor(first).frame();
-        final byte[] b = harness.sentFor(second).frame();
-        assertEquals(OUTSIDE, ByteBuffer.wrap(a).getInt(14 + 12));
-        assertEquals(OUTSIDE, ByteBuffer.wrap(b).getInt(14 + 12));
-        // Reassembled, the datagram's UDP checksum is right for the translated addresses.
-        final ByteBuffer whole = ByteBuffer.allocate(udp.length);
-        whole.put(a, 34, 24).put(b, 34, secondPart.length);
-        final int src = OUTSIDE;
-        final long pseudo = (src >>> 16) + (src & 0xFFFF) + (SERVER >>> 16) + (SERVER & 0xFFFF) + 17 + udp.length;
-        assertEquals(0, Frames.naiveChecksum(whole.array(), 0, udp.length, pseudo));
-        assertEquals(DropReason.NAT_FRAGMENT_UNKNOWN, harness.dropFor(stray));
-        assertEquals(DropReason.IP4_FRAGMENT_OVERFLOW, harness.dropFor(overlong));
+        for (final boolean outOfOrder : new boolean[] {false, true})
+        {
+            final Harness harness = harness("");
+            final byte[] udp = Frames.udp(HOST_A, SERVER, 5555, 53, Frames.payload(40, 3));
+            final byte[] firstPart = java.util.Arrays.copyOfRange(udp, 0, 24);
+            final byte[] secondPart = java.util.Arrays.copyOfRange(udp, 24, udp.length);
+            final byte[] firstFrame = Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(HOST_A, SERVER, 17, 64, 0x2000, firstPart));
+            final byte[] secondFrame = Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(HOST_A, SERVER, 17, 64, 3, secondPart));
+            final long second;
+            final long first;
+            if (outOfOrder)
+            {
+                // The later fragment first, in a vector of its own: it waits for the first one.
+                second = harness.receiveAt(PORT4, secondFrame, SEC);
+                harness.flush();
+                assertNull(harness.sentFor(second));
+                assertNull(harness.dropFor(second));
+                first = harness.receiveAt(PORT4, firstFrame, SEC + 1000);
+            }
+            else
+            {
+                first = harness.receiveAt(PORT4, firstFrame, SEC);
+                second = harness.receiveAt(PORT4, secondFrame, SEC + 1000);
+            }
+            final long stray = harness.receiveAt(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(HOST_B, SERVER, 17, 64, 3, secondPart)), SEC + 2000);
+            final long overlong = harness.receiveAt(PORT4, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+                Frames.ipv4(HOST_A, SERVER, 17, 64, 8189, secondPart)), SEC + 3000);
+            harness.flush();
+            final byte[] a = harness.sentFor(first).frame();
+            final byte[] b = harness.sentFor(second).frame();
+            assertEquals(OUTSIDE, ByteBuffer.wrap(a).getInt(14 + 12));
+            assertEquals(OUTSIDE, ByteBuffer.wrap(b).getInt(14 + 12));
+            assertEquals(0, Frames.naiveChecksum(b, 14, 20, 0), "the held fragment's header checksum");
+            // Reassembled, the datagram's UDP checksum is right for the translated addresses.
+            final ByteBuffer whole = ByteBuffer.allocate(udp.length);
+            whole.put(a, 34, 24).put(b, 34, secondPart.length);
+            final int src = OUTSIDE;
+            final long pseudo = (src >>> 16) + (src & 0xFFFF) + (SERVER >>> 16) + (SERVER & 0xFFFF) + 17 + udp.length;
+            assertEquals(0, Frames.naiveChecksum(whole.array(), 0, udp.length, pseudo));
+            assertEquals(DropReason.IP4_FRAGMENT_OVERFLOW, harness.dropFor(overlong));
+            // A fragment whose first fragment never comes is dropped after two seconds.
+            assertNull(harness.dropFor(stray));
+            harness.dataplane.tick(SEC + NatStage.HOLD_NANOS + 2 * WORKER_TICK);
+            harness.flush();
+            assertEquals(DropReason.NAT_FRAGMENT_TIMEOUT, harness.dropFor(stray));
+            assertEquals(harness.dataplane.pool().slotCount(), harness.freeSlots(), "no slot kept");
+        }
     }
+
+    private static final long WORKER_TICK = io.edgeplane.timer.WorkerTimers.TICK_NANOS;
 
     @Test
     void aFullTableRefusesNewFlowsButKeepsEstablishedOnes() throws Exception

@@ -75,6 +75,6 @@ class NatReplayTest
                 assertTrue(line.matches("1.*"), port + ": " + line);
             }
         }
-        assertEquals(10, frames, "the ten forwarded frames");
+        assertEquals(12, frames, "the twelve forwarded frames");
     }
 }

@@ -14,7 +14,8 @@ import static io.edgeplane.testing.Frames.ip;
  * uplink, Port2), replayed together ({@code --in Port4=inside.pcap --in Port2=outside.pcap}) and merged by time:
  * a DNS query and its answer, a TCP handshake, a ping and its reply, an unsolicited inbound SYN, an ICMP time
  * exceeded about the DNS flow from the next router, a second host on the same source port, a hairpin between the two
- * hosts, and an answer arriving after the UDP mapping expired (300 s idle).
+ * hosts, a fragmented datagram whose second fragment comes first, and an answer arriving after the UDP mapping
+ * expired (300 s idle).
  */
 public final class NatTrace
 {
@@ -86,6 +87,12 @@ public final class NatTrace
             Frames.udp(HOST_B, SERVER, 5555, 53, Frames.payload(30, 4)))));
         frames.add(new Captured(true, 11 * MS, fromInside(HOST_B_MAC, HOST_B, OUTSIDE, 17,
             Frames.udp(HOST_B, OUTSIDE, 6000, 5555, Frames.payload(10, 5)))));
+        // A fragmented datagram whose second fragment arrives first: held, then sent on translated after the first.
+        final byte[] datagram = Frames.udp(HOST_A, SERVER, 5556, 53, Frames.payload(40, 7));
+        frames.add(new Captured(true, 12 * MS, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+            Frames.ipv4(HOST_A, SERVER, 17, 64, 3, java.util.Arrays.copyOfRange(datagram, 24, datagram.length)))));
+        frames.add(new Captured(true, 13 * MS, Frames.ethernet(PORT4_MAC, HOST_A_MAC, Frames.ETH_IPV4,
+            Frames.ipv4(HOST_A, SERVER, 17, 64, 0x2000, java.util.Arrays.copyOfRange(datagram, 0, 24)))));
         frames.add(new Captured(false, 400_000 * MS, fromOutside(SERVER, OUTSIDE, 17,
             Frames.udp(SERVER, OUTSIDE, 53, 5555, Frames.payload(60, 6)))));
         return frames;
