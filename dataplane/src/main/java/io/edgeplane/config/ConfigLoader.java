@@ -127,7 +127,94 @@ public final class ConfigLoader
                 throw ex.under("nat.");
             }
         }
-        return config;
+        return config.withServices(allocateServices(config.serviceNetwork(), config.services(), ports));
+    }
+
+    /**
+     * Check services across each other and against the ports, and pick what they left out (cluster IPs, VIPs, node
+     * ports): names unique, no (address, protocol, port) served twice, VIPs inside {@code externalServiceIPs}, no
+     * service address that is a port's.
+     */
+    public static List<ServiceConfig> allocateServices(final ServiceNetworkConfig network,
+        final List<ServiceConfig> services, final PortView ports) throws ConfigException
+    {
+        final ServiceConfig.Used used = new ServiceConfig.Used();
+        final Set<String> names = new HashSet<>();
+        final Set<Long> frontends = new HashSet<>();
+        // Addresses given explicitly are taken first, so an allocation never picks one a later service names.
+        for (final ServiceConfig service : services)
+        {
+            if (service.clusterIp() != 0)
+            {
+                used.addresses.add(service.clusterIp());
+            }
+            if (service.loadBalancerIp() != 0)
+            {
+                used.addresses.add(service.loadBalancerIp());
+            }
+            for (final ServiceConfig.Port port : service.ports())
+            {
+                if (port.nodePort() != 0)
+                {
+                    used.nodePorts.add(port.protocol() << 16 | port.nodePort());
+                }
+            }
+        }
+        final List<ServiceConfig> allocated = new java.util.ArrayList<>();
+        for (int i = 0; i < services.size(); i++)
+        {
+            final String at = "services[" + i + "].";
+            final ServiceConfig given = services.get(i);
+            if (!names.add(given.name()))
+            {
+                throw new ConfigException("name", at + "name: a second service named " + given.name());
+            }
+            final ServiceConfig.Used others = new ServiceConfig.Used();
+            others.addresses.addAll(used.addresses);
+            others.nodePorts.addAll(used.nodePorts);
+            for (final ServiceConfig.Port port : given.ports())
+            {
+                others.nodePorts.remove(port.protocol() << 16 | port.nodePort());
+            }
+            final ServiceConfig service;
+            try
+            {
+                service = given.allocate(network, others);
+            }
+            catch (final ConfigException ex)
+            {
+                throw ex.under(at);
+            }
+            used.addresses.addAll(others.addresses);
+            used.nodePorts.addAll(others.nodePorts);
+            if (service.loadBalancerIp() != 0 && network != null && network.externalLow() != 0 &&
+                !network.external(service.loadBalancerIp()))
+            {
+                throw new ConfigException("loadBalancerIP", at + "loadBalancerIP: " +
+                    Ipv4Address.format(service.loadBalancerIp()) + " is outside externalServiceIPs");
+            }
+            for (final int address : new int[] {service.clusterIp(), service.loadBalancerIp()})
+            {
+                if (address != 0 && ports.ownerOf(address) >= 0)
+                {
+                    throw new ConfigException("clusterIP", at + Ipv4Address.format(address) + " is an address of " +
+                        ports.name(ports.ownerOf(address)));
+                }
+            }
+            for (final ServiceConfig.Port port : service.ports())
+            {
+                for (final int address : new int[] {service.clusterIp(), service.loadBalancerIp()})
+                {
+                    if (address != 0 && !frontends.add((long)address << 32 | port.protocol() << 16 | port.port()))
+                    {
+                        throw new ConfigException("port", at + "ports: " + Ipv4Address.format(address) + ":" +
+                            port.port() + "/" + (port.protocol() == 6 ? "TCP" : "UDP") + " is served twice");
+                    }
+                }
+            }
+            allocated.add(service);
+        }
+        return allocated;
     }
 
     /** What no single port can see: names, MACs, addresses, subnets and devices used twice (also for run-time ports). */

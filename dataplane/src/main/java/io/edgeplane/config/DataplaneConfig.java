@@ -19,15 +19,24 @@ import java.util.Map;
  * @param neighbors static neighbor entries.
  * @param flowHashSeed seed of the flow hash (ECMP choice); the same seed gives the same choices everywhere.
  * @param nat       masquerade of the internal switch, or null for none.
+ * @param serviceNetwork the service address ranges, or null.
+ * @param services  Kubernetes services served by load-balancer DNAT.
  */
 public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, List<NeighborConfig> neighbors,
-    int flowHashSeed, NatConfig nat)
+    int flowHashSeed, NatConfig nat, ServiceNetworkConfig serviceNetwork, List<ServiceConfig> services)
 {
     public DataplaneConfig
     {
         ports = List.copyOf(ports);
         routes = List.copyOf(routes);
         neighbors = List.copyOf(neighbors);
+        services = List.copyOf(services);
+    }
+
+    public DataplaneConfig(final List<PortConfig> ports, final List<RouteConfig> routes,
+        final List<NeighborConfig> neighbors, final int flowHashSeed, final NatConfig nat)
+    {
+        this(ports, routes, neighbors, flowHashSeed, nat, null, List.of());
     }
 
     @JsonCreator
@@ -35,14 +44,17 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         @JsonProperty("routes") final List<RouteConfig> routes,
         @JsonProperty("neighbors") final List<NeighborConfig> neighbors,
         @JsonProperty("flowHashSeed") final Integer flowHashSeed,
-        @JsonProperty("nat") final NatConfig nat)
+        @JsonProperty("nat") final NatConfig nat,
+        @JsonProperty("serviceNetwork") final ServiceNetworkConfig serviceNetwork,
+        @JsonProperty("services") final List<ServiceConfig> services)
     {
         if (ports == null || ports.isEmpty())
         {
             throw new IllegalArgumentException("ports: must be a non-empty array");
         }
         return new DataplaneConfig(ports, routes == null ? List.of() : routes,
-            neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed, nat);
+            neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed, nat, serviceNetwork,
+            services == null ? List.of() : services);
     }
 
     @JsonValue
@@ -57,6 +69,14 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         {
             json.put("nat", nat);
         }
+        if (serviceNetwork != null)
+        {
+            json.put("serviceNetwork", serviceNetwork);
+        }
+        if (!services.isEmpty())
+        {
+            json.put("services", services);
+        }
         return json;
     }
 
@@ -65,13 +85,19 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
     {
         final List<RouteConfig> all = new ArrayList<>(routes);
         all.addAll(more);
-        return new DataplaneConfig(ports, all, neighbors, flowHashSeed, nat);
+        return new DataplaneConfig(ports, all, neighbors, flowHashSeed, nat, serviceNetwork, services);
     }
 
     /** The same config with another {@code nat} section (null for none). */
     public DataplaneConfig withNat(final NatConfig nat)
     {
-        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat);
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services);
+    }
+
+    /** The same config with other services (already allocated and checked). */
+    public DataplaneConfig withServices(final List<ServiceConfig> services)
+    {
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services);
     }
 
     /** @return the port index of that name, or -1. */

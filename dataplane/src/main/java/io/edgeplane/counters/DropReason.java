@@ -62,7 +62,10 @@ public enum DropReason
     NAT_TABLE_FULL(53, "nat-table-full", "new flow refused: the session table is at maxSessions"),
     NAT_PORTS_EXHAUSTED(54, "nat-ports-exhausted", "new flow refused: no free outside port for its address"),
     NAT_FRAGMENT_UNKNOWN(55, "nat-fragment-unknown", "non-first fragment of no known datagram, the hold full"),
-    NAT_FRAGMENT_TIMEOUT(56, "nat-fragment-timeout", "fragment held 2 s for its first fragment, which never came");
+    NAT_FRAGMENT_TIMEOUT(56, "nat-fragment-timeout", "fragment held 2 s for its first fragment, which never came"),
+    LB_CLUSTER_IP_SOURCE(57, "lb-cluster-ip-source", "a ClusterIP reached from outside clusterSources"),
+    LB_NO_BACKEND(58, "lb-no-backend", "a service with no ready backend: answered with ICMP port unreachable"),
+    LB_TUPLE_CLASH(59, "lb-tuple-clash", "the backend side of a new service flow is another session's");
 
     private final int id;
     private final String label;

@@ -44,6 +44,10 @@ public final class Nat
     private int heldPort = -1;
     private int[] heldAddresses = new int[0];
     private final boolean[] enabled = new boolean[PortTable.CAPACITY];
+    private boolean servicesActive;
+    /** Sessions the table holds when services alone (no NAT config) make it. */
+    public static final int SERVICES_ONLY_SESSIONS = 1 << 18;
+    private static final NatConfig OFF = NatConfig.fromJson(java.util.List.of(), null, null, null, null, null, null);
 
     public Nat(final PortTable ports, final RoutingTable routes, final int portSeed)
     {
@@ -130,6 +134,19 @@ public final class Nat
         }
     }
 
+    /**
+     * Services exist (or no longer do): the connection table is then needed without NAT too, and the stage runs on
+     * every port (service traffic and backends' replies may come in anywhere).
+     */
+    public void servicesActive(final boolean active) throws ConfigException
+    {
+        synchronized (routes)
+        {
+            servicesActive = active;
+            apply();
+        }
+    }
+
     /** Route change (control thread, routing table locked): the outside port may have moved. */
     private void reconcile()
     {
@@ -149,7 +166,8 @@ public final class Nat
         {
             throw new IllegalStateException("NAT is not attached to a dataplane");
         }
-        if (config == null || !config.enabled())
+        final boolean natOn = config != null && config.enabled();
+        if (!natOn && !servicesActive)
         {
             settings = null;
             enable(new boolean[PortTable.CAPACITY]);
@@ -158,9 +176,25 @@ public final class Nat
         }
         if (table == null)
         {
-            final SessionTable t = new SessionTable(config.maxSessions(), k0, k1, portSeed);
+            final SessionTable t = new SessionTable(natOn ? config.maxSessions() : SERVICES_ONLY_SESSIONS, k0, k1,
+                portSeed);
             t.attach(timers, timerOwner);
             table = t;
+        }
+        final boolean[] everywhere = new boolean[PortTable.CAPACITY];
+        if (servicesActive)
+        {
+            for (int port = 0; port < ports.count(); port++)
+            {
+                everywhere[port] = ports.kind(port) != PortTable.KIND_RETIRED;
+            }
+        }
+        if (!natOn)
+        {
+            moveAddresses(-1, new int[0]);
+            settings = new NatSettings(OFF, new int[0], -1, new int[0]);
+            enable(everywhere);
+            return;
         }
         final int[] inside = config.inside().stream().mapToInt(ports::indexOf).toArray();
         int outside = config.outside() != null ? ports.indexOf(config.outside()) : routes.defaultRoutePort();
@@ -174,7 +208,7 @@ public final class Nat
         final int[] pool = config.addresses().stream().mapToInt(Integer::intValue).toArray();
         moveAddresses(outside, outside < 0 ? new int[0] : pool);
         final int[] addresses = outside < 0 ? new int[0] : pool.length > 0 ? pool : new int[] {ports.address(outside)};
-        final boolean[] on = new boolean[PortTable.CAPACITY];
+        final boolean[] on = everywhere;
         for (final int port : inside)
         {
             on[port] = true;

@@ -68,6 +68,9 @@ public final class SessionTable
     /** Last-seen time, high and low halves: in the row, so a packet's state update touches no other array. */
     private static final int S_LAST_SEEN_HIGH = 12;
     private static final int S_LAST_SEEN_LOW = 13;
+    /** A load-balanced session: its service's id + 1 (0: none), and the version of the backend set it chose from. */
+    private static final int S_SERVICE = 14;
+    private static final int S_SERVICE_VERSION = 15;
     private static final int S_FIELDS = 16;
 
     private static final int M_INSIDE_ADDRESS = 0;
@@ -383,6 +386,8 @@ public final class SessionTable
         sessions[row + S_TCP_STATE] = 0;
         sessions[row + S_MAPPING] = mapping;
         sessions[row + S_OWNER] = owner;
+        sessions[row + S_SERVICE] = 0;
+        sessions[row + S_SERVICE_VERSION] = 0;
         sessions[row + S_IN_USE] = 1;
         insert(addresses(originalSource, originalDestination),
             key(sessions[row + S_ORIGINAL_PORTS], protocol, 0), s << 1 | ORIGINAL);
@@ -472,6 +477,24 @@ public final class SessionTable
     public int owner(final int s)
     {
         return sessions[s * S_FIELDS + S_OWNER];
+    }
+
+    /** Mark a session as a service's (id + 1, 0 for none) made from backend-set {@code version}. */
+    public void service(final int s, final int serviceIdPlusOne, final int version)
+    {
+        sessions[s * S_FIELDS + S_SERVICE] = serviceIdPlusOne;
+        sessions[s * S_FIELDS + S_SERVICE_VERSION] = version;
+    }
+
+    /** The service id + 1 of a load-balanced session, 0 for others. */
+    public int service(final int s)
+    {
+        return sessions[s * S_FIELDS + S_SERVICE];
+    }
+
+    public int serviceVersion(final int s)
+    {
+        return sessions[s * S_FIELDS + S_SERVICE_VERSION];
     }
 
     public int mapping(final int s)

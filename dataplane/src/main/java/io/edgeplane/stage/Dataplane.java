@@ -6,6 +6,8 @@ import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.config.NeighborConfig;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.lb.Maglev;
+import io.edgeplane.lb.Services;
 import io.edgeplane.nat.Nat;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
@@ -52,6 +54,7 @@ public final class Dataplane
     private final WorkerTimers timers = new WorkerTimers();
     private final StageGraph graph;
     private final Nat nat;
+    private final Services services;
     private final PacketBatch rx = new PacketBatch();
     private final long[] rxPackets;
     private final long[] rxBytes;
@@ -130,7 +133,8 @@ public final class Dataplane
         builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
         builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
         this.nat = new Nat(ports, this.routes, config.flowHashSeed());
-        final NatStage natStage = new NatStage(pool, counters, tracer, nat, this.routes, timers);
+        this.services = new Services(ports, this.routes, Maglev.DEFAULT_SIZE);
+        final NatStage natStage = new NatStage(pool, counters, tracer, nat, services, ports, this.routes, timers);
         builder.feature(natStage);
         builder.stage(new NatFragmentHoldStage(pool, counters, tracer));
         for (final Feature feature : features)
@@ -151,6 +155,10 @@ public final class Dataplane
             {
                 throw ex.under("nat.");
             }
+        }
+        if (!config.services().isEmpty())
+        {
+            configureServices(config.serviceNetwork(), config.services());
         }
         for (int port = 0; port < ports.count(); port++)
         {
@@ -341,6 +349,22 @@ public final class Dataplane
     public FeatureArc arc(final String name)
     {
         return graph.arc(name);
+    }
+
+    /**
+     * Replace the service set (control thread; {@code services} already checked and allocated, e.g. by
+     * {@link io.edgeplane.config.ConfigLoader#allocateServices}).
+     */
+    public void configureServices(final io.edgeplane.config.ServiceNetworkConfig network,
+        final List<io.edgeplane.config.ServiceConfig> list) throws ConfigException
+    {
+        services.configure(network, list);
+        nat.servicesActive(!list.isEmpty());
+    }
+
+    public Services services()
+    {
+        return services;
     }
 
     /** Masquerade: settings (control plane) and the session table (worker). */

@@ -21,6 +21,7 @@ import org.agrona.concurrent.status.AtomicCounter;
  */
 public final class IcmpErrorStage extends Stage
 {
+    private static final int CODE_PORT_UNREACHABLE = 3;
     public static final String NAME = "icmp-error";
 
     public static final int MAX_QUOTED = 576 - Ipv4Flyweight.MIN_HEADER_LENGTH - IcmpFlyweight.HEADER_LENGTH;
@@ -86,6 +87,11 @@ public final class IcmpErrorStage extends Stage
             {
                 type = IcmpFlyweight.TYPE_TIME_EXCEEDED;
                 code = IcmpFlyweight.CODE_TTL_EXCEEDED_IN_TRANSIT;
+            }
+            else if (reason == DropReason.LB_NO_BACKEND)
+            {
+                type = IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE;
+                code = CODE_PORT_UNREACHABLE;
             }
             else if (reason == DropReason.IP4_DF_TOO_BIG)
             {

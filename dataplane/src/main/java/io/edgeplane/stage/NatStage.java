@@ -4,7 +4,10 @@ import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.lb.ServiceTable;
+import io.edgeplane.lb.Services;
 import io.edgeplane.nat.Nat;
+import io.edgeplane.port.PortTable;
 import io.edgeplane.nat.NatSettings;
 import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.IcmpFlyweight;
@@ -54,8 +57,12 @@ public final class NatStage extends FeatureStage
     static final int TRACE_ICMP_ERROR = 4;
     static final int TRACE_FRAGMENT = 5;
     static final int TRACE_HELD = 6;
+    static final int TRACE_LB = 7;
 
     private final Nat nat;
+    private final Services services;
+    private final PortTable portTable;
+    private ServiceTable serviceTable = ServiceTable.EMPTY;
     private final RoutingTable routes;
     private final WorkerTimers timers;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
@@ -63,6 +70,8 @@ public final class NatStage extends FeatureStage
     private int icmpError;
     private NatSettings appliedSettings;
     private boolean hairpinned;
+    /** The frontend a flow just created was balanced by, or -1. */
+    private int balanced = -1;
 
     /** Out-of-order fragments held at once, per worker; more are dropped ({@code nat-fragment-unknown}). */
     public static final int HOLD_CAPACITY = 64;
@@ -81,11 +90,13 @@ public final class NatStage extends FeatureStage
     private int errorDropStage;
 
     public NatStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final Nat nat,
-        final RoutingTable routes, final WorkerTimers timers)
+        final Services services, final PortTable ports, final RoutingTable routes, final WorkerTimers timers)
     {
         super(NAME, FeatureArc.IP4_UNICAST, ORDER, pool, counters, tracer, IcmpErrorStage.NAME,
             NatFragmentHoldStage.NAME);
         this.nat = nat;
+        this.services = services;
+        this.portTable = ports;
         this.routes = routes;
         this.timers = timers;
         java.util.Arrays.fill(heldHandles, -1);
@@ -129,6 +140,7 @@ public final class NatStage extends FeatureStage
         }
         final FibTables fib = routes.tables();
         final long now = timers.nanos();
+        serviceTable = services.table();
         // Pass 1: classify, parse the tuple and compute its home slot. Pass 2: load every home slot (independent
         // loads: their cache misses overlap). Pass 3: find each key, now cached, and load the sessions found.
         // Pass 4: decide and translate with everything at hand.
@@ -277,6 +289,25 @@ public final class NatStage extends FeatureStage
             v = table.lookup(protocol, source, sourcePort, destination, destinationPort);
         }
         int kind = TRACE_OUT;
+        if (v >= 0)
+        {
+            final int service = table.service(v >>> 1);
+            if (service != 0 && serviceTable.version(service - 1) != table.serviceVersion(v >>> 1))
+            {
+                // The service's backends changed since this flow chose one: keep it on its backend while that one
+                // is still ready; otherwise the flow starts over on a live one (no stale session black-holes it).
+                if (serviceTable.backendIndex(service - 1, table.source(v >>> 1, SessionTable.REPLY)) < 0)
+                {
+                    table.delete(v >>> 1);
+                    mutated = true;
+                    v = SessionTable.NONE;
+                }
+                else
+                {
+                    table.service(v >>> 1, service, serviceTable.version(service - 1));
+                }
+            }
+        }
         if (v >= 0 && (v & 1) == SessionTable.ORIGINAL)
         {
             final int owner = table.owner(v >>> 1);
@@ -297,7 +328,7 @@ public final class NatStage extends FeatureStage
                 return;
             }
             mutated = true;
-            kind = hairpinned ? TRACE_HAIRPIN : TRACE_OUT;
+            kind = balanced >= 0 ? TRACE_LB : hairpinned ? TRACE_HAIRPIN : TRACE_OUT;
         }
         final int s = v >>> 1;
         final int direction = v & 1;
@@ -325,7 +356,17 @@ public final class NatStage extends FeatureStage
         continueArc(h);
         if (pool.traced(h))
         {
-            traceTranslation(h, table, s, direction, kind, source, sourcePort, destination, destinationPort);
+            if (kind == TRACE_LB)
+            {
+                final int service = serviceTable.service(balanced);
+                final int backend = table.source(s, SessionTable.REPLY);
+                trace(h, destination, backend, balanced, TRACE_LB | (serviceTable.backendIndex(service, backend) + 1)
+                    << 8 | Math.min(serviceTable.backendCount(service), 4095) << 20);
+            }
+            else
+            {
+                traceTranslation(h, table, s, direction, kind, source, sourcePort, destination, destinationPort);
+            }
         }
     }
 
@@ -351,6 +392,16 @@ public final class NatStage extends FeatureStage
         final int destinationPort, final int in, final int icmpType)
     {
         hairpinned = false;
+        balanced = -1;
+        if (protocol != Ipv4Flyweight.PROTOCOL_ICMP && !serviceTable.isEmpty())
+        {
+            final int frontend = serviceTable.lookup(protocol, destination, destinationPort);
+            if (frontend >= 0)
+            {
+                return balance(h, settings, table, fib, now, frontend, protocol, source, sourcePort, destination,
+                    destinationPort, in);
+            }
+        }
         if (settings.inside(in))
         {
             if (settings.isOutsideAddress(destination))
@@ -418,6 +469,76 @@ public final class NatStage extends FeatureStage
         final int s = table.createSession(protocol, table.mappingInsideAddress(m), table.mappingInsidePort(m),
             source, sourcePort, source, sourcePort, destination, destinationPort, m, settings.outside(), now);
         return s << 1 | SessionTable.REPLY;
+    }
+
+    /**
+     * A new flow to a service frontend: the source check of a ClusterIP, a refusal (ICMP port unreachable) when no
+     * backend is ready, else the backend Maglev picks for the flow hash, the destination translated to it and its
+     * target port, and the client's address kept, except when the backend is reached through the port the packet
+     * came in on (a client on the backend's own switch, a pod reaching itself): then the source becomes the
+     * gateway's address on that port too (kube-proxy's masquerade), so the reply comes back through the gateway.
+     */
+    private int balance(final int h, final NatSettings settings, final SessionTable table, final FibTables fib,
+        final long now, final int frontend, final int protocol, final int source, final int sourcePort,
+        final int destination, final int destinationPort, final int in)
+    {
+        final ServiceTable services = serviceTable;
+        if (services.clusterOnly(frontend) && !services.clusterSource(source))
+        {
+            drop(h, DropReason.LB_CLUSTER_IP_SOURCE);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        if (services.readyCount(frontend) == 0)
+        {
+            dropVia(h, DropReason.LB_NO_BACKEND, icmpError);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        final int backend = services.backend(frontend, pool.flowHash(h));
+        final int backendPort = services.targetPort(frontend);
+        final int group = fib.lookup(backend);
+        final boolean masquerade = group != FibTables.NO_ROUTE && fib.kind(group) == FibTables.KIND_FORWARD &&
+            fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) == in;
+        int replyDestination = source;
+        int replyDestinationPort = sourcePort;
+        int m = -1;
+        if (masquerade)
+        {
+            m = table.mappingByInside(protocol, source, sourcePort);
+            if (m < 0)
+            {
+                m = table.createMapping(protocol, source, sourcePort, portTable.address(in), settings.portLow(),
+                    settings.portHigh());
+            }
+            if (m < 0)
+            {
+                drop(h, m == SessionTable.NO_PORT ? DropReason.NAT_PORTS_EXHAUSTED : DropReason.NAT_TABLE_FULL);
+                trace(h, 0, 0, 0, 0);
+                return SessionTable.NONE;
+            }
+            replyDestination = table.mappingOutsideAddress(m);
+            replyDestinationPort = table.mappingOutsidePort(m);
+        }
+        if (table.lookup(protocol, backend, backendPort, replyDestination, replyDestinationPort) >= 0)
+        {
+            drop(h, DropReason.LB_TUPLE_CLASH);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        final int s = table.size() >= settings.maxSessions() ? SessionTable.FULL :
+            table.createSession(protocol, source, sourcePort, destination, destinationPort, backend, backendPort,
+                replyDestination, replyDestinationPort, m, -1, now);
+        if (s < 0)
+        {
+            drop(h, DropReason.NAT_TABLE_FULL);
+            trace(h, 0, 0, 0, 0);
+            return SessionTable.NONE;
+        }
+        final int service = services.service(frontend);
+        table.service(s, service + 1, services.version(service));
+        balanced = frontend;
+        return s << 1 | SessionTable.ORIGINAL;
     }
 
     /** The inside endpoint's mapping, made if it has none; a refusal drops the packet and returns -1. */
@@ -760,6 +881,17 @@ public final class NatStage extends FeatureStage
     @Override
     public void formatTrace(final int from, final int to, final int ports, final int kind, final StringBuilder out)
     {
+        if ((kind & 0xFF) == TRACE_LB)
+        {
+            final ServiceTable table = services.table();
+            final int frontend = ports;
+            final int service = frontend < 0 ? -1 : table.service(frontend);
+            out.append("lb ").append(service < 0 ? "?" : table.name(service)).append(' ');
+            Ipv4Address.append(out, from).append(" -> ");
+            Ipv4Address.append(out, to).append(':').append(table.targetPort(frontend)).append(" (backend ")
+                .append((kind >>> 8) & 0xFFF).append(" of ").append(kind >>> 20).append(')');
+            return;
+        }
         switch (kind)
         {
             case TRACE_OUT, TRACE_HAIRPIN, TRACE_IN ->

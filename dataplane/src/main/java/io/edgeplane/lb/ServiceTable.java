@@ -1,0 +1,252 @@
+package io.edgeplane.lb;
+
+import io.edgeplane.config.ServiceConfig;
+import io.edgeplane.config.ServiceNetworkConfig;
+import io.edgeplane.port.PortTable;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The services as the worker reads them: an immutable snapshot, rebuilt by the control plane on every change and
+ * published whole (one volatile store in {@link Services}), so a lookup sees the old or the new set, never a mix.
+ * <p>
+ * A <b>frontend</b> is one (address, protocol, port) a service answers on: its ClusterIP and port (only for
+ * {@code clusterSources}), its LoadBalancer VIP and port, and its node port on every address of the box. Frontends
+ * are found by open addressing over {@code address << 32 | protocol << 16 | port}, so the cost does not depend on
+ * the number of services. Each frontend has its target port and the Maglev table of its service's ready backends
+ * (backend addresses, 65,537 entries by default).
+ * <p>
+ * Services have stable ids ({@link Services} keeps them across snapshots) with a version that changes when their
+ * backend set does: a session stores both, and only after a change does the worker check that its backend is still
+ * there.
+ */
+public final class ServiceTable
+{
+    public static final ServiceTable EMPTY = new ServiceTable();
+
+    private final long[] keys;
+    private final int[] values;
+    private final int mask;
+    private final int frontendCount;
+    private final int[] frontendService;
+    private final int[] targetPort;
+    private final boolean[] clusterOnly;
+    private final int[][] maglev;
+    private final String[] names;
+    private final int[] versions;
+    private final int[][] readyBackends;
+    private final ServiceNetworkConfig network;
+
+    private ServiceTable()
+    {
+        keys = new long[2];
+        values = new int[2];
+        mask = 1;
+        frontendCount = 0;
+        frontendService = new int[0];
+        targetPort = new int[0];
+        clusterOnly = new boolean[0];
+        maglev = new int[0][];
+        names = new String[0];
+        versions = new int[0];
+        readyBackends = new int[0][];
+        network = null;
+    }
+
+    /**
+     * @param ids      each service's stable id (index into the id-indexed arrays).
+     * @param versions per id, the version of its backend set.
+     * @param idCount  one more than the largest id.
+     */
+    ServiceTable(final ServiceNetworkConfig network, final List<ServiceConfig> services, final int[] ids,
+        final int[] versions, final int idCount, final PortTable ports, final int maglevSize)
+    {
+        this.network = network;
+        this.versions = versions.clone();
+        this.names = new String[idCount];
+        this.readyBackends = new int[idCount][];
+        final List<long[]> frontends = new ArrayList<>();
+        final List<int[]> tables = new ArrayList<>();
+        for (int i = 0; i < services.size(); i++)
+        {
+            final ServiceConfig service = services.get(i);
+            final int id = ids[i];
+            names[id] = service.name();
+            final List<Maglev.Backend> ready = new ArrayList<>();
+            for (final ServiceConfig.Backend backend : service.backends())
+            {
+                if (backend.ready())
+                {
+                    ready.add(new Maglev.Backend(backend.ip(), 0, backend.weight()));
+                }
+            }
+            final Maglev.Backend[] set = ready.toArray(Maglev.Backend[]::new);
+            final Maglev.Backend[] sorted = Maglev.sorted(set);
+            final int[] entries = Maglev.build(set, maglevSize);
+            final int[] table = new int[entries.length];
+            for (int e = 0; e < entries.length; e++)
+            {
+                table[e] = sorted[entries[e]].address();
+            }
+            readyBackends[id] = Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray();
+            for (final ServiceConfig.Port port : service.ports())
+            {
+                final int t = tables.size();
+                tables.add(table);
+                frontends.add(new long[] {key(service.clusterIp(), port.protocol(), port.port()), id,
+                    port.targetPort(), 1, t});
+                if (service.loadBalancerIp() != 0)
+                {
+                    frontends.add(new long[] {key(service.loadBalancerIp(), port.protocol(), port.port()), id,
+                        port.targetPort(), 0, t});
+                }
+                if (port.nodePort() != 0)
+                {
+                    for (int p = 0; p < ports.count(); p++)
+                    {
+                        if (ports.kind(p) != PortTable.KIND_RETIRED)
+                        {
+                            frontends.add(new long[] {key(ports.address(p), port.protocol(), port.nodePort()), id,
+                                port.targetPort(), 0, t});
+                        }
+                    }
+                }
+            }
+        }
+        frontendCount = frontends.size();
+        frontendService = new int[frontendCount];
+        targetPort = new int[frontendCount];
+        clusterOnly = new boolean[frontendCount];
+        maglev = new int[frontendCount][];
+        final int slots = Integer.highestOneBit(Math.max(2, frontendCount * 2 - 1)) << 1;
+        keys = new long[slots];
+        values = new int[slots];
+        mask = slots - 1;
+        Arrays.fill(values, -1);
+        for (int f = 0; f < frontendCount; f++)
+        {
+            final long[] frontend = frontends.get(f);
+            frontendService[f] = (int)frontend[1];
+            targetPort[f] = (int)frontend[2];
+            clusterOnly[f] = frontend[3] != 0;
+            maglev[f] = tables.get((int)frontend[4]);
+            int slot = home(frontend[0]);
+            while (values[slot] >= 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+            keys[slot] = frontend[0];
+            values[slot] = f;
+        }
+    }
+
+    private static long key(final int address, final int protocol, final int port)
+    {
+        return (long)address << 32 | (long)protocol << 16 | port;
+    }
+
+    private int home(final long key)
+    {
+        long h = key * 0x9E37_79B9_7F4A_7C15L;
+        h ^= h >>> 29;
+        return (int)h & mask;
+    }
+
+    public boolean isEmpty()
+    {
+        return frontendCount == 0;
+    }
+
+    /** The frontend serving a packet's destination, or -1. */
+    public int lookup(final int protocol, final int address, final int port)
+    {
+        if (frontendCount == 0)
+        {
+            return -1;
+        }
+        final long key = key(address, protocol, port);
+        int slot = home(key);
+        while (values[slot] >= 0)
+        {
+            if (keys[slot] == key)
+            {
+                return values[slot];
+            }
+            slot = (slot + 1) & mask;
+        }
+        return -1;
+    }
+
+    /** The stable id of the frontend's service. */
+    public int service(final int frontend)
+    {
+        return frontendService[frontend];
+    }
+
+    public String name(final int service)
+    {
+        return names[service];
+    }
+
+    public int targetPort(final int frontend)
+    {
+        return targetPort[frontend];
+    }
+
+    /** True for a ClusterIP frontend: only {@code clusterSources} may use it. */
+    public boolean clusterOnly(final int frontend)
+    {
+        return clusterOnly[frontend];
+    }
+
+    /** True when {@code source} may reach ClusterIPs. */
+    public boolean clusterSource(final int source)
+    {
+        return network != null && network.clusterSource(source);
+    }
+
+    /** Ready backends of the frontend's service (0: new connections are refused). */
+    public int readyCount(final int frontend)
+    {
+        return readyBackends[frontendService[frontend]].length;
+    }
+
+    /** The backend Maglev picks for a flow. */
+    public int backend(final int frontend, final int flowHash)
+    {
+        final int[] table = maglev[frontend];
+        return table[Maglev.entry(flowHash, table.length)];
+    }
+
+    /** The position of {@code backend} among the service's ready backends (sorted), or -1 (for the tracer). */
+    public int backendIndex(final int service, final int backend)
+    {
+        final int[] ready = service < readyBackends.length ? readyBackends[service] : null;
+        if (ready == null)
+        {
+            return -1;
+        }
+        for (int i = 0; i < ready.length; i++)
+        {
+            if (ready[i] == backend)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public int backendCount(final int service)
+    {
+        final int[] ready = service < readyBackends.length ? readyBackends[service] : null;
+        return ready == null ? 0 : ready.length;
+    }
+
+    /** The version of the service's backend set (a session made under another one checks its backend). */
+    public int version(final int service)
+    {
+        return service < versions.length ? versions[service] : -1;
+    }
+}

@@ -1,0 +1,131 @@
+package io.edgeplane.lb;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ServiceConfig;
+import io.edgeplane.config.ServiceNetworkConfig;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.route.RouteException;
+import io.edgeplane.route.RoutingTable;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The services as the control plane changes them: {@link #configure} builds a new {@link ServiceTable} (Maglev
+ * tables included) off the worker, publishes it with one volatile store, and makes every LoadBalancer VIP a local
+ * address of the port whose subnet holds it, so the gateway answers ARP and ping for it (MetalLB's L2 mode). Service
+ * ids stay the same for a service name across changes; a service's version moves when its ready backends change.
+ */
+public final class Services
+{
+    private final PortTable ports;
+    private final RoutingTable routes;
+    private final int maglevSize;
+    private volatile ServiceTable table = ServiceTable.EMPTY;
+    private ServiceNetworkConfig network;
+    private List<ServiceConfig> services = List.of();
+    private final Map<String, Integer> ids = new HashMap<>();
+    private final List<Integer> versions = new ArrayList<>();
+    private final Map<String, Set<Integer>> readySets = new HashMap<>();
+    private final Map<Integer, Integer> heldVips = new HashMap<>();
+
+    public Services(final PortTable ports, final RoutingTable routes, final int maglevSize)
+    {
+        this.ports = ports;
+        this.routes = routes;
+        this.maglevSize = maglevSize;
+    }
+
+    /** The snapshot in force (worker: once per vector). */
+    public ServiceTable table()
+    {
+        return table;
+    }
+
+    public synchronized List<ServiceConfig> services()
+    {
+        return services;
+    }
+
+    public synchronized ServiceNetworkConfig network()
+    {
+        return network;
+    }
+
+    /** Apply a whole, already checked and allocated service set (control thread). */
+    public synchronized void configure(final ServiceNetworkConfig network, final List<ServiceConfig> next)
+        throws ConfigException
+    {
+        final int[] serviceIds = new int[next.size()];
+        for (int i = 0; i < next.size(); i++)
+        {
+            final ServiceConfig service = next.get(i);
+            final Integer id = ids.get(service.name());
+            if (id == null)
+            {
+                serviceIds[i] = versions.size();
+                ids.put(service.name(), serviceIds[i]);
+                versions.add(0);
+            }
+            else
+            {
+                serviceIds[i] = id;
+            }
+            final Set<Integer> ready = new HashSet<>();
+            service.backends().stream().filter(ServiceConfig.Backend::ready).forEach(b -> ready.add(b.ip()));
+            if (!Objects.equals(readySets.put(service.name(), ready), ready) && id != null)
+            {
+                versions.set(serviceIds[i], versions.get(serviceIds[i]) + 1);
+            }
+        }
+        moveVips(next);
+        final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
+        table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports, maglevSize);
+        this.network = network;
+        this.services = List.copyOf(next);
+    }
+
+    private void moveVips(final List<ServiceConfig> next) throws ConfigException
+    {
+        final Map<Integer, Integer> wanted = new HashMap<>();
+        for (final ServiceConfig service : next)
+        {
+            if (service.loadBalancerIp() != 0)
+            {
+                final int port = ports.connectedPortFor(service.loadBalancerIp());
+                if (port >= 0)
+                {
+                    wanted.put(service.loadBalancerIp(), port);
+                }
+            }
+        }
+        for (final Map.Entry<Integer, Integer> held : new ArrayList<>(heldVips.entrySet()))
+        {
+            if (!held.getValue().equals(wanted.get(held.getKey())))
+            {
+                routes.removeAddress(held.getValue(), held.getKey());
+                heldVips.remove(held.getKey());
+            }
+        }
+        for (final Map.Entry<Integer, Integer> vip : wanted.entrySet())
+        {
+            if (!heldVips.containsKey(vip.getKey()))
+            {
+                try
+                {
+                    routes.addAddress(vip.getValue(), vip.getKey());
+                }
+                catch (final RouteException ex)
+                {
+                    throw new ConfigException("loadBalancerIP", "loadBalancerIP: " + ex.getMessage());
+                }
+                heldVips.put(vip.getKey(), vip.getValue());
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+package io.edgeplane.stage;
+
+import io.edgeplane.config.ConfigException;
+import io.edgeplane.config.ConfigLoader;
+import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.config.ServiceConfig;
+import io.edgeplane.counters.DropReason;
+import io.edgeplane.testing.Frames;
+import io.edgeplane.testing.Harness;
+import org.junit.jupiter.api.Test;
+import org.pcap4j.packet.EthernetPacket;
+import org.pcap4j.packet.IpV4Packet;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.edgeplane.testing.Frames.ip;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Kubernetes services through the pipeline: LoadBalancer VIP, ClusterIP and NodePort DNAT to pod backends chosen by
+ * Maglev, replies translated back, the ClusterIP source check, refusal without backends, kube-proxy's masquerade
+ * when client and backend share a switch, and flows whose backend goes. Checksums recomputed from scratch.
+ */
+class ServiceTest
+{
+    static final String CONFIG = """
+        {
+          "ports": [
+            { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24" },
+            { "name": "Port4", "mac": "02:00:00:00:04:01", "ipv4": "10.4.0.1/24" }
+          ],
+          "neighbors": [
+            { "interface": "Port1", "ip": "10.1.0.10", "mac": "02:00:00:00:01:10" },
+            { "interface": "Port4", "ip": "10.4.0.2", "mac": "02:00:00:00:04:02" },
+            { "interface": "Port4", "ip": "10.4.0.3", "mac": "02:00:00:00:04:03" },
+            { "interface": "Port4", "ip": "10.4.0.4", "mac": "02:00:00:00:04:04" }
+          ],
+          "serviceNetwork": { "externalServiceIPs": "10.1.0.100-10.1.0.120", "serviceCIDR": "10.96.0.0/12",
+                              "clusterSources": ["10.4.0.0/24"] },
+          "services": [
+            { "name": "web", "type": "LoadBalancer", "clusterIP": "10.96.0.10", "loadBalancerIP": "10.1.0.100",
+              "ports": [ { "name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30080 } ],
+              "backends": [ { "ip": "10.4.0.2" }, { "ip": "10.4.0.3" }, { "ip": "10.4.0.4" } ] },
+            { "name": "dns", "clusterIP": "10.96.0.53", "ports": [ { "protocol": "UDP", "port": 53 } ],
+              "backends": [ { "ip": "10.4.0.3" }, { "ip": "10.4.0.4" } ] },
+            { "name": "empty", "type": "LoadBalancer", "ports": [ { "port": 443 } ] }
+          ]
+        }
+        """;
+    static final int PORT1 = 0;
+    static final int PORT4 = 1;
+    static final long PORT1_MAC = 0x0200_0000_0101L;
+    static final long PORT4_MAC = 0x0200_0000_0401L;
+    static final long CLIENT_MAC = 0x0200_0000_0110L;
+    static final int CLIENT = ip("10.1.0.10");
+    static final int VIP = ip("10.1.0.100");
+
+    static byte[] tcpToVip(final int sourcePort, final int destination, final int port, final int flags)
+    {
+        return NatTest.tcpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, sourcePort, destination, port, flags);
+    }
+
+    static IpV4Packet sent(final Harness harness, final long id, final int port) throws Exception
+    {
+        final Harness.Sent sent = harness.sentFor(id);
+        assertNotNull(sent, "packet " + id + " was not sent; dropped as " + harness.dropFor(id));
+        assertEquals(port, sent.port(), "egress port");
+        NatTest.assertChecksums(sent.frame(), 14);
+        return EthernetPacket.newPacket(sent.frame(), 0, sent.frame().length).get(IpV4Packet.class);
+    }
+
+    static int address(final java.net.Inet4Address a)
+    {
+        return ByteBuffer.wrap(a.getAddress()).getInt();
+    }
+
+    static int destinationPort(final IpV4Packet packet)
+    {
+        return ByteBuffer.wrap(packet.getPayload().getRawData()).getShort(2) & 0xFFFF;
+    }
+
+    static int sourcePort(final IpV4Packet packet)
+    {
+        return ByteBuffer.wrap(packet.getPayload().getRawData()).getShort(0) & 0xFFFF;
+    }
+
+    @Test
+    void aLoadBalancerVipIsTranslatedToABackendAndTheReplyBack() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
+        harness.flush();
+        final IpV4Packet toBackend = sent(harness, syn, PORT4);
+        final int backend = address(toBackend.getHeader().getDstAddr());
+        assertTrue(backend == ip("10.4.0.2") || backend == ip("10.4.0.3") || backend == ip("10.4.0.4"));
+        assertEquals(8080, destinationPort(toBackend));
+        assertEquals(CLIENT, address(toBackend.getHeader().getSrcAddr()), "the client's address is kept");
+        assertEquals(40000, sourcePort(toBackend));
+        final long synAck = harness.receive(PORT4, NatTest.tcpFrame(PORT4_MAC, 0x0200_0000_0400L | (backend & 0xFF),
+            backend, 8080, CLIENT, 40000, 0x12));
+        harness.flush();
+        final IpV4Packet reply = sent(harness, synAck, PORT1);
+        assertEquals(VIP, address(reply.getHeader().getSrcAddr()));
+        assertEquals(80, sourcePort(reply));
+        assertEquals(CLIENT, address(reply.getHeader().getDstAddr()));
+    }
+
+    @Test
+    void newConnectionsAreSpreadOverEveryBackendAndAFlowKeepsItsChoiceOnEveryGateway() throws Exception
+    {
+        final Harness first = new Harness(CONFIG);
+        final Harness second = new Harness(CONFIG);
+        final Map<Integer, Integer> counts = new HashMap<>();
+        for (int flow = 0; flow < 300; flow++)
+        {
+            final long a = first.receive(PORT1, tcpToVip(20000 + flow, VIP, 80, 0x02));
+            final long b = second.receive(PORT1, tcpToVip(20000 + flow, VIP, 80, 0x02));
+            first.flush();
+            second.flush();
+            final int backend = address(sent(first, a, PORT4).getHeader().getDstAddr());
+            assertEquals(backend, address(sent(second, b, PORT4).getHeader().getDstAddr()),
+                "two gateways with the same config pick the same backend (no shared state)");
+            counts.merge(backend, 1, Integer::sum);
+        }
+        assertEquals(3, counts.size(), counts.toString());
+        for (final int count : counts.values())
+        {
+            assertTrue(count >= 60 && count <= 140, "each backend near a third of 300: " + counts);
+        }
+    }
+
+    @Test
+    void aClusterIpServesClusterSourcesOnlyAndMasqueradesOnTheBackendsSwitch() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final long outside = harness.receive(PORT1, tcpToVip(40000, ip("10.96.0.10"), 80, 0x02));
+        harness.flush();
+        assertEquals(DropReason.LB_CLUSTER_IP_SOURCE, harness.dropFor(outside));
+        // A pod on Port4 asks the ClusterIP; every backend is on Port4 too: the source becomes 10.4.0.1.
+        final long fromPod = harness.receive(PORT4, NatTest.tcpFrame(PORT4_MAC, 0x0200_0000_0402L, ip("10.4.0.2"),
+            41000, ip("10.96.0.10"), 80, 0x02));
+        harness.flush();
+        final IpV4Packet toBackend = sent(harness, fromPod, PORT4);
+        assertEquals(ip("10.4.0.1"), address(toBackend.getHeader().getSrcAddr()), "kube-proxy's masquerade");
+        final int backend = address(toBackend.getHeader().getDstAddr());
+        final long reply = harness.receive(PORT4, NatTest.tcpFrame(PORT4_MAC, 0x0200_0000_0400L | (backend & 0xFF),
+            backend, 8080, ip("10.4.0.1"), sourcePort(toBackend), 0x12));
+        harness.flush();
+        final IpV4Packet atPod = sent(harness, reply, PORT4);
+        assertEquals(ip("10.96.0.10"), address(atPod.getHeader().getSrcAddr()));
+        assertEquals(80, sourcePort(atPod));
+        assertEquals(ip("10.4.0.2"), address(atPod.getHeader().getDstAddr()));
+        assertEquals(41000, destinationPort(atPod));
+    }
+
+    @Test
+    void aNodePortAnswersOnTheBoxsAddresses() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final long id = harness.receive(PORT1, tcpToVip(40000, ip("10.1.0.1"), 30080, 0x02));
+        harness.flush();
+        assertEquals(8080, destinationPort(sent(harness, id, PORT4)));
+    }
+
+    @Test
+    void aServiceWithoutReadyBackendsRefusesWithPortUnreachable() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final int emptyVip = ip("10.1.0.101");
+        final long id = harness.receive(PORT1, tcpToVip(40000, emptyVip, 443, 0x02));
+        harness.flush();
+        assertEquals(DropReason.LB_NO_BACKEND, harness.dropFor(id));
+        final byte[] error = harness.sent.get(harness.sent.size() - 1).frame();
+        NatTest.assertChecksums(error, 14);
+        assertEquals(3, error[14 + 20] & 0xFF, "destination unreachable");
+        assertEquals(3, error[14 + 21] & 0xFF, "port unreachable");
+        assertEquals(CLIENT, ByteBuffer.wrap(error).getInt(14 + 16));
+        assertEquals(emptyVip, ByteBuffer.wrap(error).getInt(14 + 28 + 16), "the quoted packet is the client's");
+    }
+
+    private static byte[] dnsQuery(final int sourcePort)
+    {
+        return Frames.ethernet(PORT4_MAC, 0x0200_0000_0402L, Frames.ETH_IPV4, Frames.ipv4(ip("10.4.0.2"),
+            ip("10.96.0.53"), 17, 64, 0, Frames.udp(ip("10.4.0.2"), ip("10.96.0.53"), sourcePort, 53, new byte[12])));
+    }
+
+    private static DataplaneConfig withDnsBackends(final DataplaneConfig config, final String... backends)
+        throws ConfigException
+    {
+        final List<ServiceConfig> services = new ArrayList<>();
+        for (final ServiceConfig service : config.services())
+        {
+            if (!service.name().equals("dns"))
+            {
+                services.add(service);
+                continue;
+            }
+            final List<ServiceConfig.Backend> list = new ArrayList<>();
+            for (final String b : backends)
+            {
+                list.add(new ServiceConfig.Backend(ip(b), true, 1));
+            }
+            services.add(new ServiceConfig(service.name(), service.type(), service.clusterIp(),
+                service.loadBalancerIp(), service.ports(), service.sessionAffinity(), list));
+        }
+        return config.withServices(services);
+    }
+
+    @Test
+    void aOneWayUdpSenderNeverSticksToAGoneBackend() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        long id = harness.receive(PORT4, dnsQuery(5353));
+        harness.flush();
+        final int before = address(sent(harness, id, PORT4).getHeader().getDstAddr());
+        final String other = before == ip("10.4.0.3") ? "10.4.0.4" : "10.4.0.3";
+        // Its backend goes: the next datagram of the same flow reaches the other one.
+        harness.dataplane.configureServices(config.serviceNetwork(), withDnsBackends(config, other).services());
+        id = harness.receive(PORT4, dnsQuery(5353));
+        harness.flush();
+        assertEquals(ip(other), address(sent(harness, id, PORT4).getHeader().getDstAddr()));
+        // Scaled to zero: refused; and back: served again at once.
+        harness.dataplane.configureServices(config.serviceNetwork(), withDnsBackends(config).services());
+        id = harness.receive(PORT4, dnsQuery(5353));
+        harness.flush();
+        assertEquals(DropReason.LB_NO_BACKEND, harness.dropFor(id));
+        harness.dataplane.configureServices(config.serviceNetwork(), withDnsBackends(config, "10.4.0.4").services());
+        id = harness.receive(PORT4, dnsQuery(5353));
+        harness.flush();
+        assertEquals(ip("10.4.0.4"), address(sent(harness, id, PORT4).getHeader().getDstAddr()));
+    }
+
+    @Test
+    void aFlowKeepsItsBackendWhenAnotherOneGoes() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final Map<Integer, Integer> backendOf = new HashMap<>();
+        for (int port = 6000; port < 6040; port++)
+        {
+            final long id = harness.receive(PORT4, dnsQuery(port));
+            harness.flush();
+            backendOf.put(port, address(sent(harness, id, PORT4).getHeader().getDstAddr()));
+        }
+        // Add a third backend: established flows stay where they are.
+        harness.dataplane.configureServices(config.serviceNetwork(),
+            withDnsBackends(config, "10.4.0.3", "10.4.0.4", "10.4.0.2").services());
+        for (final Map.Entry<Integer, Integer> flow : backendOf.entrySet())
+        {
+            final long id = harness.receive(PORT4, dnsQuery(flow.getKey()));
+            harness.flush();
+            assertEquals(flow.getValue(), address(sent(harness, id, PORT4).getHeader().getDstAddr()));
+        }
+    }
+
+    @Test
+    void theGatewayAnswersArpAndPingForAVip() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        harness.receive(PORT1, Frames.ethernet(-1L & 0xFFFF_FFFF_FFFFL, CLIENT_MAC, Frames.ETH_ARP,
+            Frames.arp(1, CLIENT_MAC, CLIENT, 0, VIP)));
+        final long ping = harness.receive(PORT1, Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, VIP, 64, 9, 1));
+        harness.flush();
+        final byte[] arp = harness.sent.get(0).frame();
+        assertEquals(2, arp[14 + 7], "an ARP reply");
+        assertEquals(VIP, ByteBuffer.wrap(arp).getInt(14 + 14), "for the VIP");
+        assertEquals(VIP, address(sent(harness, ping, PORT1).getHeader().getSrcAddr()));
+    }
+
+    @Test
+    void missingAddressesAndNodePortsAreAllocatedAndBadServicesRefusedNamingTheField() throws Exception
+    {
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final ServiceConfig empty = config.services().get(2);
+        assertEquals(ip("10.1.0.101"), empty.loadBalancerIp(), "the first free external address");
+        assertEquals(ip("10.96.0.2"), empty.clusterIp(), "the first free ClusterIP");
+        assertEquals(30000, empty.ports().get(0).nodePort(), "the first free node port");
+        for (final String[] bad : new String[][] {
+            {"\"name\": \"dns\", \"clusterIP\": \"10.96.0.53\"", "services[2].name: a second service named dns"},
+            {"\"loadBalancerIP\": \"10.1.0.100\"", "services[0].loadBalancerIP: 10.1.0.100 is outside"},
+            {"\"nodePort\": 30080", "nodePort: 40000 not in 30000..32767"},
+            {"\"protocol\": \"TCP\"", "protocol: must be TCP or UDP, not SCTP"},
+            {"{ \"ip\": \"10.4.0.2\" }", "ip: 224.0.0.1 is not a unicast address"},
+            {"\"clusterIP\": \"10.96.0.53\"", "is served twice"}})
+        {
+            final String broken = switch (bad[1].substring(0, 8))
+            {
+                case "services" -> bad[1].contains("second") ?
+                    CONFIG.replace("\"name\": \"empty\"", bad[0]) :
+                    CONFIG.replace("\"externalServiceIPs\": \"10.1.0.100-10.1.0.120\"",
+                        "\"externalServiceIPs\": \"10.1.0.110-10.1.0.120\"");
+                case "nodePort" -> CONFIG.replace(bad[0], "\"nodePort\": 40000");
+                case "protocol" -> CONFIG.replace(bad[0], "\"protocol\": \"SCTP\"");
+                case "ip: 224." -> CONFIG.replace(bad[0], "{ \"ip\": \"224.0.0.1\" }");
+                default -> CONFIG.replace("\"clusterIP\": \"10.96.0.10\"", bad[0]).replace("\"port\": 80", "\"port\": 53")
+                    .replace("\"protocol\": \"TCP\", \"port\": 53", "\"protocol\": \"UDP\", \"port\": 53");
+            };
+            final ConfigException ex = assertThrows(ConfigException.class, () -> ConfigLoader.parse(broken));
+            assertTrue(ex.getMessage().contains(bad[1]), ex.getMessage());
+        }
+        assertNotEquals(0, config.services().get(0).ports().get(0).nodePort());
+    }
+}
