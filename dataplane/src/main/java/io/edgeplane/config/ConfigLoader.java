@@ -127,16 +127,17 @@ public final class ConfigLoader
                 throw ex.under("nat.");
             }
         }
-        return config.withServices(allocateServices(config.serviceNetwork(), config.services(), ports));
+        return config.withServices(allocateServices(config.serviceNetwork(), config.services(), ports, Set.of()));
     }
 
     /**
      * Check services across each other and against the ports, and pick what they left out (cluster IPs, VIPs, node
      * ports): names unique, no (address, protocol, port) served twice, VIPs inside {@code externalServiceIPs}, no
-     * service address that is a port's.
+     * service address that is a port's (other than the VIPs in force, {@code vips}, which ports hold as local
+     * addresses so that ARP answers for them).
      */
     public static List<ServiceConfig> allocateServices(final ServiceNetworkConfig network,
-        final List<ServiceConfig> services, final PortView ports) throws ConfigException
+        final List<ServiceConfig> services, final PortView ports, final Set<Integer> vips) throws ConfigException
     {
         final ServiceConfig.Used used = new ServiceConfig.Used();
         final Set<String> names = new HashSet<>();
@@ -195,7 +196,7 @@ public final class ConfigLoader
             }
             for (final int address : new int[] {service.clusterIp(), service.loadBalancerIp()})
             {
-                if (address != 0 && ports.ownerOf(address) >= 0)
+                if (address != 0 && ports.ownerOf(address) >= 0 && !vips.contains(address))
                 {
                     throw new ConfigException("clusterIP", at + Ipv4Address.format(address) + " is an address of " +
                         ports.name(ports.ownerOf(address)));

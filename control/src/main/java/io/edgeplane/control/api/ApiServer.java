@@ -44,6 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * POST   /v1/trace {packets, address?}         GET  /v1/trace (text)
  * GET    /v1/config (the running config, in the config file's format)
  * GET    /v1/nat                               PUT  /v1/nat {inside, outside?, addresses, portRange, ...}
+ * GET    /v1/services[?name=web]               POST /v1/services {name, type, clusterIP?, ports, backends}
+ * DELETE /v1/services?name=web                 PUT  /v1/services/web/backends {backends}
  * GET    /v1/nat/sessions[?address=&amp;protocol=&amp;limit=]   DELETE /v1/nat/sessions[?address=&amp;protocol=]
  * </pre>
  * Resources ({@code /v1/<name>} with GET, POST, DELETE and {@code PUT /v1/<name>/<id>}) are served generically from
@@ -413,6 +415,13 @@ public final class ApiServer implements AutoCloseable
                 case "PUT" -> send(call, 200, MAPPER.valueToTree(control.add(name, call.body()).answer()));
                 default -> throw notAllowed(method, path);
             }
+            return;
+        }
+        final String id = slash < 0 ? "" : rest.substring(slash + 1);
+        if (slash >= 0 && id.indexOf('/') > 0)
+        {
+            send(call, 200, MAPPER.valueToTree(control.put(name, id.substring(0, id.indexOf('/')),
+                id.substring(id.indexOf('/') + 1), call.body()).answer()));
             return;
         }
         if (slash >= 0)

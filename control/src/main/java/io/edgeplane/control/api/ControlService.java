@@ -86,6 +86,14 @@ public final class ControlService
         return change;
     }
 
+    /** {@code PUT /v1/<name>/<id>/<part>}: set a part of a record, journaled as the whole record's add. */
+    public synchronized ResourceHandler.Change put(final String name, final String id, final String part,
+        final JsonNode body) throws ApiException
+    {
+        final ResourceHandler<?, ?> handler = handler(name);
+        return addTyped(handler, handler.merge(id, part, body));
+    }
+
     /** Remove one record named by its key fields (query parameters). */
     public synchronized Object remove(final String name, final Map<String, String> key) throws ApiException
     {
@@ -176,6 +184,7 @@ public final class ControlService
             {
                 root.set(handler.name(), Json.STRICT.valueToTree(records.get(0)));
             }
+            handler.fixedSections().forEach((section, value) -> root.set(section, Json.STRICT.valueToTree(value)));
         }
         root.put("flowHashSeed", flowHashSeed);
         return root;

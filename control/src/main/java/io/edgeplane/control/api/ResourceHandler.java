@@ -41,6 +41,21 @@ public interface ResourceHandler<R, K>
         throw new ApiException(404, null, "no such resource " + name() + "/" + part);
     }
 
+    /**
+     * {@code PUT /v1/<name>/<id>/<part>}: the whole record that results from setting {@code part} of record
+     * {@code id} (e.g. a service's backends); it is then added like a POST, and journaled as one. 404 by default.
+     */
+    default JsonNode merge(final String id, final String part, final JsonNode body) throws ApiException
+    {
+        throw new ApiException(404, null, "no such resource " + name() + "/" + id + "/" + part);
+    }
+
+    /** Config file sections this resource depends on but does not change (kept in the running config). */
+    default Map<String, Object> fixedSections()
+    {
+        return Map.of();
+    }
+
     /** Journal op of an add (or set). */
     String addOp();
 

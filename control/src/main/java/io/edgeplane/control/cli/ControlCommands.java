@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * The CLI verbs that talk to a running gateway, mirroring the {@code Add/Get/Remove-HcsNetRoute} model:
  * {@code route add|get|remove}, {@code port get|set}, {@code neighbor add|get|remove},
- * {@code nat get|set|sessions|flush}, {@code counters},
+ * {@code nat get|set|sessions|flush}, {@code service add|get|remove|backends}, {@code counters},
  * {@code trace start|get}.
  */
 public final class ControlCommands
@@ -351,6 +351,140 @@ public final class ControlCommands
             query.append(query.length() == 0 ? '?' : '&').append("limit=").append(limit);
         }
         return query.toString();
+    }
+
+    @Command(name = "service", description = "Kubernetes services of the running gateway.",
+        subcommands = {ServiceAdd.class, ServiceGet.class, ServiceRemove.class, ServiceBackends.class})
+    public static final class Service extends VerbGroup
+    {
+    }
+
+    @Command(name = "add", description = "Add a service, or replace the one with the same name.")
+    static final class ServiceAdd implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Option(names = "--type", defaultValue = "ClusterIP", description = "ClusterIP, NodePort or LoadBalancer")
+        String type;
+
+        @Option(names = "--port", required = true, description = "port/protocol, e.g. 80/TCP")
+        String port;
+
+        @Option(names = "--target-port")
+        Integer targetPort;
+
+        @Option(names = "--node-port")
+        Integer nodePort;
+
+        @Option(names = "--cluster-ip")
+        String clusterIp;
+
+        @Option(names = "--load-balancer-ip")
+        String loadBalancerIp;
+
+        @Option(names = "--backends", split = ",", description = "backend pod addresses")
+        List<String> backends;
+
+        @Override
+        public void run()
+        {
+            final String[] parts = port.split("/", 2);
+            final int number;
+            try
+            {
+                number = Integer.parseInt(parts[0]);
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new Main.UserError("--port: expected port/protocol (80/TCP), got " + port);
+            }
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode().put("name", name).put("type", type);
+            if (clusterIp != null)
+            {
+                body.put("clusterIP", clusterIp);
+            }
+            if (loadBalancerIp != null)
+            {
+                body.put("loadBalancerIP", loadBalancerIp);
+            }
+            final ObjectNode p = body.putArray("ports").addObject().put("protocol", parts.length > 1 ? parts[1] :
+                "TCP").put("port", number);
+            if (targetPort != null)
+            {
+                p.put("targetPort", targetPort);
+            }
+            if (nodePort != null)
+            {
+                p.put("nodePort", nodePort);
+            }
+            final ArrayNode list = body.putArray("backends");
+            if (backends != null)
+            {
+                backends.stream().filter(b -> !b.isEmpty()).forEach(b -> list.addObject().put("ip", b));
+            }
+            client.print(client.callJson("POST", "/v1/services", body), "name", "type", "clusterIP",
+                "loadBalancerIP", "ports", "backends");
+        }
+    }
+
+    @Command(name = "get", description = "List services, all or one.")
+    static final class ServiceGet implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name")
+        String name;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("GET", "/v1/services" + (name == null ? "" : "?name=" +
+                ApiClient.encode(name)), null), "name", "type", "clusterIP", "loadBalancerIP", "ports", "backends");
+        }
+    }
+
+    @Command(name = "remove", description = "Remove a service.")
+    static final class ServiceRemove implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("DELETE", "/v1/services?name=" + ApiClient.encode(name), null), "removed");
+        }
+    }
+
+    @Command(name = "backends", description = "Replace a service's backends (the Endpoints update).")
+    static final class ServiceBackends implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Option(names = "--set", required = true, split = ",", description = "addresses; \"\" for none")
+        List<String> set;
+
+        @Override
+        public void run()
+        {
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode();
+            final ArrayNode list = body.putArray("backends");
+            set.stream().filter(b -> !b.isEmpty()).forEach(b -> list.addObject().put("ip", b));
+            client.print(client.callJson("PUT", "/v1/services/" + ApiClient.encode(name) + "/backends", body),
+                "name", "backends");
+        }
     }
 
     @Command(name = "neighbor", description = "Neighbors (IP to MAC) of the running gateway.",

@@ -9,6 +9,7 @@ import io.edgeplane.control.api.ControlService;
 import io.edgeplane.control.api.StatusService;
 import io.edgeplane.control.resource.NatResource;
 import io.edgeplane.control.resource.NeighborResource;
+import io.edgeplane.control.resource.ServiceResource;
 import io.edgeplane.control.resource.PortResource;
 import io.edgeplane.control.resource.RouteResource;
 import io.edgeplane.control.worker.WorkerProxy;
@@ -160,7 +161,9 @@ public final class Gateway implements AutoCloseable
                     this::link, dataplane.arc(FeatureArc.IP4_UNICAST), commands),
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors()),
-                new NatResource(dataplane.nat(), ports, commands)), store, config.flowHashSeed());
+                new NatResource(dataplane.nat(), ports, commands),
+                new ServiceResource(dataplane, ports, config.serviceNetwork(), config.services())), store,
+                config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());
             final StateStore.Recovered recovered = store.recover(salvageJournal);
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.

@@ -338,6 +338,71 @@ class ControlApiTest
     }
 
     @Test
+    void shouldAddReplaceRemoveServicesSetBackendsAndKeepThemAcrossSigkill() throws Exception
+    {
+        gateway.close();
+        Files.writeString(config, CONFIG.replace("\"routes\":", "\"serviceNetwork\": { \"externalServiceIPs\": " +
+            "\"10.1.0.100-10.1.0.101\", \"serviceCIDR\": \"10.96.0.0/24\", \"clusterSources\": [\"10.3.0.0/24\"] },\n" +
+            "          \"routes\":"));
+        gateway = start();
+        final String web = "{\"name\":\"web\",\"type\":\"LoadBalancer\",\"ports\":[{\"port\":80," +
+            "\"targetPort\":8080}],\"backends\":[{\"ip\":\"10.3.0.5\"}]}";
+        final GatewayProcess.Response added = gateway.request("POST", "/v1/services", web);
+        assertEquals(201, added.status(), added.body());
+        assertEquals("10.96.0.2", json(added).get("clusterIP").asText(), "allocated from serviceCIDR");
+        assertEquals("10.1.0.100", json(added).get("loadBalancerIP").asText(), "allocated from the external range");
+        assertEquals(30000, json(added).get("ports").get(0).get("nodePort").asInt());
+        final GatewayProcess.Response replaced = gateway.request("POST", "/v1/services", web.replace("8080", "8081"));
+        assertEquals(200, replaced.status(), replaced.body());
+        assertEquals("10.1.0.100", json(replaced).get("loadBalancerIP").asText(), "a replacement keeps its VIP");
+        assertEquals(30000, json(replaced).get("ports").get(0).get("nodePort").asInt());
+        assertEquals(200, gateway.request("PUT", "/v1/services/web/backends",
+            "{\"backends\":[{\"ip\":\"10.3.0.6\"},{\"ip\":\"10.3.0.7\"}]}").status());
+        assertEquals(2, json(gateway.request("GET", "/v1/services?name=web", null)).get(0).get("backends").size());
+        assertEquals(404, gateway.request("PUT", "/v1/services/nope/backends", "{\"backends\":[]}").status());
+        for (final String[] bad : new String[][] {
+            {web.replace("\"targetPort\":8080", "\"nodePort\":40000").replace("\"web\"", "\"a\""), "nodePort"},
+            {web.replace("\"port\":80", "\"protocol\":\"SCTP\",\"port\":80").replace("\"web\"", "\"b\""), "protocol"},
+            {web.replace("\"LoadBalancer\"", "\"LoadBalancer\",\"loadBalancerIP\":\"10.9.9.9\"")
+                .replace("\"web\"", "\"c\""), "loadBalancerIP"},
+            {web.replace("\"LoadBalancer\"", "\"ClusterIP\",\"clusterIP\":\"10.96.0.2\"")
+                .replace("\"web\"", "\"d\""), "port"},
+            {web.replace("10.3.0.5", "255.255.255.255").replace("\"web\"", "\"e\""), "ip"},
+            {web.replace("\"web\"", "\"Bad_Name\""), "name"}})
+        {
+            final GatewayProcess.Response refused = gateway.request("POST", "/v1/services", bad[0]);
+            assertEquals(400, refused.status(), bad[0] + " -> " + refused.body());
+            assertEquals(bad[1], json(refused).path("field").asText(), refused.body());
+        }
+        assertEquals(1, json(gateway.request("GET", "/v1/services", null)).size(), "nothing changed");
+        assertEquals(201, gateway.request("POST", "/v1/services", web.replace("\"web\"", "\"second\"")).status());
+        final GatewayProcess.Response exhausted = gateway.request("POST", "/v1/services",
+            web.replace("\"web\"", "\"third\""));
+        assertEquals(409, exhausted.status(), "the external range has two addresses: " + exhausted.body());
+        final JsonNode running = json(gateway.request("GET", "/v1/config", null));
+        assertEquals("10.1.0.100-10.1.0.101", running.get("serviceNetwork").get("externalServiceIPs").asText());
+        assertEquals(2, running.get("services").size());
+        gateway.kill();
+
+        gateway = start();
+        final JsonNode restored = json(gateway.request("GET", "/v1/services", null));
+        assertEquals(2, restored.size());
+        assertEquals("10.1.0.100", restored.get(0).get("loadBalancerIP").asText());
+        assertEquals(2, restored.get(0).get("backends").size(), "the backends set through PUT survive SIGKILL");
+        assertEquals("10.1.0.101", restored.get(1).get("loadBalancerIP").asText());
+        assertEquals(200, gateway.request("DELETE", "/v1/services?name=web", null).status());
+        assertEquals(404, gateway.request("DELETE", "/v1/services?name=web", null).status());
+
+        assertEquals(0, io.edgeplane.control.cli.Main.execute("service", "add", "--name", "cli", "--port", "53/UDP",
+            "--backends", "10.3.0.9", "--api", gateway.base(), "--json"));
+        assertEquals(0, io.edgeplane.control.cli.Main.execute("service", "backends", "--name", "cli", "--set", "",
+            "--api", gateway.base(), "--json"));
+        final JsonNode cli = json(gateway.request("GET", "/v1/services?name=cli", null)).get(0);
+        assertEquals("UDP", cli.get("ports").get(0).get("protocol").asText());
+        assertEquals(0, cli.get("backends").size(), "--set \"\" leaves the service without backends");
+    }
+
+    @Test
     void shouldIgnoreATornJournalTail() throws Exception
     {
         assertEquals(201, gateway.request("POST", "/v1/routes", route("Port3", "172.17.0.0/16", "10.3.0.7", 5))
