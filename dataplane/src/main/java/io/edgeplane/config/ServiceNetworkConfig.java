@@ -16,16 +16,22 @@ import java.util.Set;
  * service CIDR ClusterIPs come from, and the sources allowed to reach ClusterIPs (pod and node ranges).
  * <pre>
  * "serviceNetwork": { "externalServiceIPs": "203.0.113.100-203.0.113.120", "serviceCIDR": "10.96.0.0/12",
- *                     "clusterSources": ["10.244.0.0/16", "10.4.0.0/24"] }
+ *                     "clusterSources": ["10.244.0.0/16", "10.4.0.0/24"], "maglevTableSize": 65537 }
  * </pre>
+ * {@code maglevTableSize} (a prime) sets the size of every service's Maglev table: 4 bytes per entry per service,
+ * so thousands of services call for a smaller one.
  */
 public record ServiceNetworkConfig(int externalLow, int externalHigh, int serviceCidr, int serviceCidrLength,
-    List<int[]> clusterSources)
+    List<int[]> clusterSources, int maglevTableSize)
 {
+    /** Maglev's default table size: a prime; 256 KiB of table per service. */
+    public static final int DEFAULT_MAGLEV_TABLE_SIZE = 65_537;
+
     @JsonCreator
     public static ServiceNetworkConfig fromJson(@JsonProperty("externalServiceIPs") final String external,
         @JsonProperty("serviceCIDR") final String serviceCidr,
-        @JsonProperty("clusterSources") final List<String> clusterSources)
+        @JsonProperty("clusterSources") final List<String> clusterSources,
+        @JsonProperty("maglevTableSize") final Integer maglevTableSize)
     {
         int low = 0;
         int high = 0;
@@ -52,7 +58,12 @@ public record ServiceNetworkConfig(int externalLow, int externalHigh, int servic
                 sources.add(Fields.prefix(source, "clusterSources", false));
             }
         }
-        return new ServiceNetworkConfig(low, high, cidr[0], cidr[1], sources);
+        final int size = Fields.range(maglevTableSize, DEFAULT_MAGLEV_TABLE_SIZE, 3, 1_048_573, "maglevTableSize");
+        if (!io.edgeplane.lb.Maglev.isPrime(size))
+        {
+            throw new IllegalArgumentException("maglevTableSize: " + size + " is not a prime");
+        }
+        return new ServiceNetworkConfig(low, high, cidr[0], cidr[1], sources, size);
     }
 
     int serviceCidrLast()
@@ -104,6 +115,10 @@ public record ServiceNetworkConfig(int externalLow, int externalHigh, int servic
         final List<String> sources = new ArrayList<>();
         clusterSources.forEach(p -> sources.add(Fields.prefixText(p[0], p[1])));
         json.put("clusterSources", sources);
+        if (maglevTableSize != DEFAULT_MAGLEV_TABLE_SIZE)
+        {
+            json.put("maglevTableSize", maglevTableSize);
+        }
         return json;
     }
 }

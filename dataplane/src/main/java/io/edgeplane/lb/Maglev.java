@@ -117,7 +117,7 @@ public final class Maglev
         return (int)((flowHash & 0xFFFF_FFFFL) % size);
     }
 
-    static boolean isPrime(final int value)
+    public static boolean isPrime(final int value)
     {
         if (value < 2)
         {

@@ -85,7 +85,8 @@ public final class Services
         }
         moveVips(next);
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
-        table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports, maglevSize);
+        table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,
+            network != null ? network.maglevTableSize() : maglevSize);
         this.network = network;
         this.services = List.copyOf(next);
     }
