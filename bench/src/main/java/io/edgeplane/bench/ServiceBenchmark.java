@@ -80,6 +80,7 @@ public class ServiceBenchmark
               "neighbors": [ { "interface": "Port4", "ip": "10.5.0.254", "mac": "02:00:00:00:04:fe" } ],
               "serviceNetwork": { "serviceCIDR": "10.96.0.0/12", "clusterSources": ["10.1.0.0/16"],
                                   "maglevTableSize": 1021 },
+              "nat": { "inside": [], "maxSessions": 1200000 },
               "services": [ %s ] }
             """.formatted(list);
         dataplane = new Dataplane(ConfigLoader.parse(config), new PacketPool(1024), (port, pool, h) -> transmitted++,

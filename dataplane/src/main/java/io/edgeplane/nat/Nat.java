@@ -176,8 +176,9 @@ public final class Nat
         }
         if (table == null)
         {
-            final SessionTable t = new SessionTable(natOn ? config.maxSessions() : SERVICES_ONLY_SESSIONS, k0, k1,
-                portSeed);
+            // nat.maxSessions sizes the one connection table, also when only services use it (inside: []).
+            final SessionTable t = new SessionTable(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS,
+                k0, k1, portSeed);
             t.attach(timers, timerOwner);
             table = t;
         }

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The bundled cases (the demo, the VXLAN overlay, and NAT with an inside and an outside trace) replayed and compared with the expected files in
+ * The bundled cases (the demo, the VXLAN overlay, NAT and services with a trace per side) replayed and compared with the expected files in
  * {@code pcaps/<case>/expected}, byte for byte, twice (determinism). After an intended behaviour change, regenerate
  * with {@code mvn -pl control test -Dtest=ReplayGoldenTest -Dedgeplane.regenerate=true} and review the diff.
  */
@@ -59,7 +59,8 @@ class ReplayGoldenTest
     {
         return Stream.of(new Case("demo", List.of("trace.pcap"), dir -> DemoTrace.write(dir.resolve("trace.pcap"))),
             new Case("vxlan", List.of("trace.pcapng"), dir -> VxlanTrace.write(dir.resolve("trace.pcapng"))),
-            new Case("nat", List.of("Port4=inside.pcap", "Port2=outside.pcap"), NatTrace::write));
+            new Case("nat", List.of("Port4=inside.pcap", "Port2=outside.pcap"), NatTrace::write),
+            new Case("services", List.of("Port1=clients.pcap", "Port4=pods.pcap"), ServiceTrace::write));
     }
 
     @ParameterizedTest(name = "{0}")
