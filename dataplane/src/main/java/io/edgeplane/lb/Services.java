@@ -33,12 +33,22 @@ public final class Services
     private final List<Integer> versions = new ArrayList<>();
     private final Map<String, Set<Integer>> readySets = new HashMap<>();
     private final Map<Integer, Integer> heldVips = new HashMap<>();
+    /** VIPs that arrived on a port ({@code port << 32 | address}), for the worker to announce. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> announcements =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public Services(final PortTable ports, final RoutingTable routes, final int maglevSize)
     {
         this.ports = ports;
         this.routes = routes;
         this.maglevSize = maglevSize;
+    }
+
+    /** The next VIP to announce ({@code port << 32 | address}), or -1 (worker). */
+    public long pollAnnouncement()
+    {
+        final Long next = announcements.isEmpty() ? null : announcements.poll();
+        return next == null ? -1L : next;
     }
 
     /** The snapshot in force (worker: once per vector). */
@@ -126,6 +136,7 @@ public final class Services
                     throw new ConfigException("loadBalancerIP", "loadBalancerIP: " + ex.getMessage());
                 }
                 heldVips.put(vip.getKey(), vip.getValue());
+                announcements.add((long)vip.getValue() << 32 | vip.getKey() & 0xFFFF_FFFFL);
             }
         }
     }

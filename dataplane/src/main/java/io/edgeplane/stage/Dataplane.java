@@ -247,6 +247,20 @@ public final class Dataplane
         }
     }
 
+    /** Gratuitous ARP for LoadBalancer VIPs that arrived on a port (MetalLB's L2 announcement). */
+    private int announceVips()
+    {
+        int announced = 0;
+        for (long next = services.pollAnnouncement(); next != -1L; next = services.pollAnnouncement())
+        {
+            if (resolver.announce((int)(next >>> 32), (int)next))
+            {
+                announced++;
+            }
+        }
+        return announced;
+    }
+
     /** Plain per-port sums; published to the shared counters once per vector, not once per packet. */
     private void countRx(final int port, final int length)
     {
@@ -267,6 +281,7 @@ public final class Dataplane
             }
         }
         timers.poll();
+        announceVips();
         if (rx.count() > 0)
         {
             graph.process(rx);
@@ -286,7 +301,7 @@ public final class Dataplane
     public int tick(final long nowNanos)
     {
         timers.advanceTo(nowNanos);
-        final int fired = timers.poll();
+        final int fired = timers.poll() + announceVips();
         if (fired > 0)
         {
             graph.drain();

@@ -152,8 +152,26 @@ public final class NeighborResolver
         probing.remove(key);
     }
 
+    /**
+     * Announce that {@code address} is now at this port (a gratuitous ARP: a broadcast request whose sender and target
+     * are the address), so hosts on the link update their caches at once (MetalLB does this when a VIP arrives).
+     * The caller drains the graph.
+     */
+    public boolean announce(final int port, final int address)
+    {
+        return sendRequest(port, address, address, BROADCAST, timers.nanos()) != PacketPool.NO_PACKET;
+    }
+
+    private static final long BROADCAST = 0xFFFF_FFFF_FFFFL;
+
     /** Build an ARP request from the port's primary address and hand it to interface-output. */
     private int sendRequest(final int port, final int target, final long destinationMac, final long timestampNanos)
+    {
+        return sendRequest(port, ports.address(port), target, destinationMac, timestampNanos);
+    }
+
+    private int sendRequest(final int port, final int sender, final int target, final long destinationMac,
+        final long timestampNanos)
     {
         final int request = pool.allocate();
         if (request == PacketPool.NO_PACKET)
@@ -164,7 +182,7 @@ public final class NeighborResolver
         final int l3 = start + ethernet.wrap(pool.buffer(), start)
             .emit(destinationMac, ports.mac(port), ports.vlan(port), EthernetFlyweight.TYPE_ARP);
         arp.wrap(pool.buffer(), l3).ethernetIpv4(ArpFlyweight.OP_REQUEST)
-            .senderMac(ports.mac(port)).senderIp(ports.address(port)).targetMac(0).targetIp(target);
+            .senderMac(ports.mac(port)).senderIp(sender).targetMac(0).targetIp(target);
         pool.frameLength(request, l3 - start + ArpFlyweight.LENGTH);
         pool.l3Offset(request, l3);
         pool.inPort(request, port);

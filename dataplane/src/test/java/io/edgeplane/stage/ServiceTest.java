@@ -262,18 +262,45 @@ class ServiceTest
         }
     }
 
+    /** The ARP frames sent on a port with that operation (1 request, 2 reply) about {@code address}. */
+    private static List<byte[]> arps(final Harness harness, final int port, final int op, final int address)
+    {
+        final List<byte[]> found = new ArrayList<>();
+        for (final Harness.Sent sent : harness.sent)
+        {
+            final ByteBuffer f = ByteBuffer.wrap(sent.frame());
+            if (sent.port() == port && f.getShort(12) == 0x0806 && f.getShort(14 + 6) == op &&
+                f.getInt(14 + 14) == address)
+            {
+                found.add(sent.frame());
+            }
+        }
+        return found;
+    }
+
     @Test
-    void theGatewayAnswersArpAndPingForAVip() throws Exception
+    void theGatewayAnnouncesAVipAndAnswersArpAndPingForIt() throws Exception
     {
         final Harness harness = new Harness(CONFIG);
         harness.receive(PORT1, Frames.ethernet(-1L & 0xFFFF_FFFF_FFFFL, CLIENT_MAC, Frames.ETH_ARP,
             Frames.arp(1, CLIENT_MAC, CLIENT, 0, VIP)));
         final long ping = harness.receive(PORT1, Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, VIP, 64, 9, 1));
         harness.flush();
-        final byte[] arp = harness.sent.get(0).frame();
-        assertEquals(2, arp[14 + 7], "an ARP reply");
-        assertEquals(VIP, ByteBuffer.wrap(arp).getInt(14 + 14), "for the VIP");
+        final List<byte[]> announced = arps(harness, PORT1, 1, VIP);
+        assertEquals(1, announced.size(), "one gratuitous ARP for the VIP at start (MetalLB's L2 announcement)");
+        final ByteBuffer garp = ByteBuffer.wrap(announced.get(0));
+        assertEquals(-1, garp.getInt(0), "broadcast");
+        assertEquals(VIP, garp.getInt(14 + 24), "sender and target are both the VIP");
+        assertEquals(1, arps(harness, PORT1, 2, VIP).size(), "an ARP reply for the VIP");
         assertEquals(VIP, address(sent(harness, ping, PORT1).getHeader().getSrcAddr()));
+        // A VIP given at run time is announced at once, with no traffic needed.
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final List<ServiceConfig> more = new ArrayList<>(config.services());
+        more.add(new ServiceConfig("late", ServiceConfig.LOAD_BALANCER, ip("10.96.0.99"), ip("10.1.0.110"),
+            List.of(new ServiceConfig.Port("", 6, 80, 80, 30100)), "None", List.of()));
+        harness.dataplane.configureServices(config.serviceNetwork(), more);
+        harness.dataplane.tick(10_000_000_000L);
+        assertEquals(1, arps(harness, PORT1, 1, ip("10.1.0.110")).size());
     }
 
     @Test
