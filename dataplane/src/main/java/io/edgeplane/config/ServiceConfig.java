@@ -23,8 +23,26 @@ import java.util.Map;
  * the {@link ServiceNetworkConfig} as Kubernetes and MetalLB do (0 until then).
  */
 public record ServiceConfig(String name, String type, int clusterIp, int loadBalancerIp, List<Port> ports,
-    String sessionAffinity, List<Backend> backends)
+    String sessionAffinity, int affinityTimeoutSeconds, List<Backend> backends)
 {
+    public static final String CLIENT_IP = "ClientIP";
+    /** Kubernetes' default {@code sessionAffinityConfig.clientIP.timeoutSeconds}. */
+    public static final int DEFAULT_AFFINITY_TIMEOUT = 10_800;
+
+    public ServiceConfig(final String name, final String type, final int clusterIp, final int loadBalancerIp,
+        final List<Port> ports, final String sessionAffinity, final List<Backend> backends)
+    {
+        this(name, type, clusterIp, loadBalancerIp, ports, sessionAffinity, DEFAULT_AFFINITY_TIMEOUT, backends);
+    }
+
+    /** {@code sessionAffinityConfig} as in the Service spec: {@code {"clientIP": {"timeoutSeconds": 10800}}}. */
+    public record AffinityConfig(ClientIp clientIP)
+    {
+        /** The client-IP affinity settings. */
+        public record ClientIp(Integer timeoutSeconds)
+        {
+        }
+    }
     public static final String CLUSTER_IP = "ClusterIP";
     public static final String NODE_PORT = "NodePort";
     public static final String LOAD_BALANCER = "LoadBalancer";
@@ -117,6 +135,7 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         @JsonProperty("type") final String type, @JsonProperty("clusterIP") final String clusterIp,
         @JsonProperty("loadBalancerIP") final String loadBalancerIp, @JsonProperty("ports") final List<Port> ports,
         @JsonProperty("sessionAffinity") final String sessionAffinity,
+        @JsonProperty("sessionAffinityConfig") final AffinityConfig affinityConfig,
         @JsonProperty("backends") final List<Backend> backends)
     {
         Json.required(name, "name");
@@ -144,12 +163,16 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
                 throw new IllegalArgumentException("nodePort: not for type ClusterIP");
             }
         }
-        if (sessionAffinity != null && !"None".equals(sessionAffinity))
+        final String affinity = sessionAffinity == null ? "None" : sessionAffinity;
+        if (!"None".equals(affinity) && !CLIENT_IP.equals(affinity))
         {
-            throw new IllegalArgumentException("sessionAffinity: only None is served yet (ClientIP is not)");
+            throw new IllegalArgumentException("sessionAffinity: must be None or ClientIP, not " + sessionAffinity);
         }
+        final Integer timeout = affinityConfig == null || affinityConfig.clientIP() == null ? null :
+            affinityConfig.clientIP().timeoutSeconds();
         return new ServiceConfig(name, kind, clusterIp == null ? 0 : Fields.address(clusterIp, "clusterIP"),
-            loadBalancerIp == null ? 0 : Fields.address(loadBalancerIp, "loadBalancerIP"), ports, "None",
+            loadBalancerIp == null ? 0 : Fields.address(loadBalancerIp, "loadBalancerIP"), ports, affinity,
+            Fields.range(timeout, DEFAULT_AFFINITY_TIMEOUT, 1, 86_400, "timeoutSeconds"),
             backends == null ? List.of() : backends);
     }
 
@@ -169,6 +192,10 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         }
         json.put("ports", ports);
         json.put("sessionAffinity", sessionAffinity);
+        if (CLIENT_IP.equals(sessionAffinity))
+        {
+            json.put("sessionAffinityConfig", Map.of("clientIP", Map.of("timeoutSeconds", affinityTimeoutSeconds)));
+        }
         json.put("backends", backends);
         return json;
     }
@@ -249,7 +276,8 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         {
             used.addresses.add(balancer);
         }
-        return new ServiceConfig(name, type, cluster, balancer, withNodePorts, sessionAffinity, backends);
+        return new ServiceConfig(name, type, cluster, balancer, withNodePorts, sessionAffinity, affinityTimeoutSeconds,
+            backends);
     }
 
     /** What services already hold: addresses (cluster IPs and VIPs) and node ports ({@code protocol << 16 | port}). */

@@ -33,6 +33,7 @@ public final class ServiceTable
     private final int[] frontendService;
     private final int[] targetPort;
     private final boolean[] clusterOnly;
+    private final long[] affinityNanos;
     private final int[][] maglev;
     private final String[] names;
     private final int[] versions;
@@ -48,6 +49,7 @@ public final class ServiceTable
         frontendService = new int[0];
         targetPort = new int[0];
         clusterOnly = new boolean[0];
+        affinityNanos = new long[0];
         maglev = new int[0][];
         names = new String[0];
         versions = new int[0];
@@ -68,12 +70,15 @@ public final class ServiceTable
         this.names = new String[idCount];
         this.readyBackends = new int[idCount][];
         final List<long[]> frontends = new ArrayList<>();
+        final long[] affinityById = new long[idCount];
         final List<int[]> tables = new ArrayList<>();
         for (int i = 0; i < services.size(); i++)
         {
             final ServiceConfig service = services.get(i);
             final int id = ids[i];
             names[id] = service.name();
+            affinityById[id] = ServiceConfig.CLIENT_IP.equals(service.sessionAffinity()) ?
+                service.affinityTimeoutSeconds() * 1_000_000_000L : 0;
             final List<Maglev.Backend> ready = new ArrayList<>();
             for (final ServiceConfig.Backend backend : service.backends())
             {
@@ -119,6 +124,7 @@ public final class ServiceTable
         frontendService = new int[frontendCount];
         targetPort = new int[frontendCount];
         clusterOnly = new boolean[frontendCount];
+        affinityNanos = new long[frontendCount];
         maglev = new int[frontendCount][];
         final int slots = Integer.highestOneBit(Math.max(2, frontendCount * 2 - 1)) << 1;
         keys = new long[slots];
@@ -131,6 +137,7 @@ public final class ServiceTable
             frontendService[f] = (int)frontend[1];
             targetPort[f] = (int)frontend[2];
             clusterOnly[f] = frontend[3] != 0;
+            affinityNanos[f] = affinityById[(int)frontend[1]];
             maglev[f] = tables.get((int)frontend[4]);
             int slot = home(frontend[0]);
             while (values[slot] >= 0)
@@ -199,6 +206,12 @@ public final class ServiceTable
     public boolean clusterOnly(final int frontend)
     {
         return clusterOnly[frontend];
+    }
+
+    /** ClientIP affinity of the frontend's service: how long a client sticks to its backend, 0 for none. */
+    public long affinityNanos(final int frontend)
+    {
+        return affinityNanos[frontend];
     }
 
     /** True when {@code source} may reach ClusterIPs. */

@@ -70,6 +70,14 @@ public final class NatStage extends FeatureStage
     private int icmpError;
     private NatSettings appliedSettings;
     private boolean hairpinned;
+    /**
+     * ClientIP affinity, per worker: a direct-mapped cache of (service, client) -> backend and when the client last
+     * opened a flow. A newer client can take an older one's slot (its next flow then goes where Maglev says).
+     */
+    public static final int AFFINITY_SLOTS = 1 << 16;
+    private final long[] affinityKeys = new long[AFFINITY_SLOTS];
+    private final int[] affinityBackends = new int[AFFINITY_SLOTS];
+    private final long[] affinitySeen = new long[AFFINITY_SLOTS];
     /** The frontend a flow just created was balanced by, or -1. */
     private int balanced = -1;
 
@@ -495,7 +503,33 @@ public final class NatStage extends FeatureStage
             trace(h, 0, 0, 0, 0);
             return SessionTable.NONE;
         }
-        final int backend = services.backend(frontend, pool.flowHash(h));
+        final int service = services.service(frontend);
+        final long affinity = services.affinityNanos(frontend);
+        int backend = 0;
+        int affinitySlot = -1;
+        if (affinity != 0)
+        {
+            // ClientIP affinity: the client's last backend while it is ready and the client came within the timeout.
+            final long key = (long)service << 32 | source & 0xFFFF_FFFFL;
+            long mixed = key * 0x9E37_79B9_7F4A_7C15L;
+            mixed ^= mixed >>> 31;
+            affinitySlot = (int)mixed & (AFFINITY_SLOTS - 1);
+            if (affinityKeys[affinitySlot] == key && now - affinitySeen[affinitySlot] <= affinity &&
+                services.backendIndex(service, affinityBackends[affinitySlot]) >= 0)
+            {
+                backend = affinityBackends[affinitySlot];
+            }
+            affinityKeys[affinitySlot] = key;
+            affinitySeen[affinitySlot] = now;
+        }
+        if (backend == 0)
+        {
+            backend = services.backend(frontend, pool.flowHash(h));
+        }
+        if (affinitySlot >= 0)
+        {
+            affinityBackends[affinitySlot] = backend;
+        }
         final int backendPort = services.targetPort(frontend);
         final int group = fib.lookup(backend);
         final boolean masquerade = group != FibTables.NO_ROUTE && fib.kind(group) == FibTables.KIND_FORWARD &&
@@ -535,7 +569,6 @@ public final class NatStage extends FeatureStage
             trace(h, 0, 0, 0, 0);
             return SessionTable.NONE;
         }
-        final int service = services.service(frontend);
         table.service(s, service + 1, services.version(service));
         balanced = frontend;
         return s << 1 | SessionTable.ORIGINAL;

@@ -262,6 +262,43 @@ class ServiceTest
         }
     }
 
+    @Test
+    void clientIpAffinityKeepsAClientOnOneBackendForItsTimeout() throws Exception
+    {
+        final String sticky = CONFIG.replace("\"type\": \"LoadBalancer\", \"clusterIP\": \"10.96.0.10\"",
+            "\"type\": \"LoadBalancer\", \"clusterIP\": \"10.96.0.10\", \"sessionAffinity\": \"ClientIP\", " +
+            "\"sessionAffinityConfig\": { \"clientIP\": { \"timeoutSeconds\": 60 } }");
+        final Harness harness = new Harness(sticky);
+        final Harness plain = new Harness(CONFIG);
+        final long sec = 1_000_000_000L;
+        final long first = harness.receiveAt(PORT1, tcpToVip(30000, VIP, 80, 0x02), sec);
+        harness.flush();
+        final int backend = address(sent(harness, first, PORT4).getHeader().getDstAddr());
+        int elsewhereByMaglev = -1;
+        for (int port = 30001; port < 30050; port++)
+        {
+            final long id = harness.receiveAt(PORT1, tcpToVip(port, VIP, 80, 0x02), sec + port);
+            final long reference = plain.receiveAt(PORT1, tcpToVip(port, VIP, 80, 0x02), sec + port);
+            harness.flush();
+            plain.flush();
+            assertEquals(backend, address(sent(harness, id, PORT4).getHeader().getDstAddr()), "sticky, port " + port);
+            if (address(sent(plain, reference, PORT4).getHeader().getDstAddr()) != backend && elsewhereByMaglev < 0)
+            {
+                elsewhereByMaglev = port;
+            }
+        }
+        assertTrue(elsewhereByMaglev > 0, "some of these flows would have gone elsewhere without affinity");
+        // 61 s after the client's last new flow, the affinity has lapsed: the flow goes where Maglev puts it.
+        final long later = harness.receiveAt(PORT1, tcpToVip(elsewhereByMaglev + 1000, VIP, 80, 0x02), 63 * sec);
+        final long reference = plain.receiveAt(PORT1, tcpToVip(elsewhereByMaglev + 1000, VIP, 80, 0x02), 63 * sec);
+        harness.flush();
+        plain.flush();
+        assertEquals(address(sent(plain, reference, PORT4).getHeader().getDstAddr()),
+            address(sent(harness, later, PORT4).getHeader().getDstAddr()));
+        assertEquals(60, ConfigLoader.parse(sticky).services().get(0).affinityTimeoutSeconds());
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(sticky.replace("60", "0")));
+    }
+
     /** The ARP frames sent on a port with that operation (1 request, 2 reply) about {@code address}. */
     private static List<byte[]> arps(final Harness harness, final int port, final int op, final int address)
     {

@@ -139,7 +139,7 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
         }
         return new ServiceConfig(fresh.name(), fresh.type(), fresh.clusterIp() != 0 ? fresh.clusterIp() :
             old.clusterIp(), fresh.loadBalancerIp() != 0 || !fresh.loadBalancer() ? fresh.loadBalancerIp() :
-            old.loadBalancerIp(), ports, fresh.sessionAffinity(), fresh.backends());
+            old.loadBalancerIp(), ports, fresh.sessionAffinity(), fresh.affinityTimeoutSeconds(), fresh.backends());
     }
 
     private void apply(final List<ServiceConfig> next) throws ApiException
