@@ -32,6 +32,7 @@ public final class ServiceTable
     private final int frontendCount;
     private final int[] frontendService;
     private final int[] targetPort;
+    private final int[] servicePort;
     private final boolean[] clusterOnly;
     private final long[] affinityNanos;
     private final int[][] maglev;
@@ -48,6 +49,7 @@ public final class ServiceTable
         frontendCount = 0;
         frontendService = new int[0];
         targetPort = new int[0];
+        servicePort = new int[0];
         clusterOnly = new boolean[0];
         affinityNanos = new long[0];
         maglev = new int[0][];
@@ -123,6 +125,7 @@ public final class ServiceTable
         frontendCount = frontends.size();
         frontendService = new int[frontendCount];
         targetPort = new int[frontendCount];
+        servicePort = new int[frontendCount];
         clusterOnly = new boolean[frontendCount];
         affinityNanos = new long[frontendCount];
         maglev = new int[frontendCount][];
@@ -136,6 +139,7 @@ public final class ServiceTable
             final long[] frontend = frontends.get(f);
             frontendService[f] = (int)frontend[1];
             targetPort[f] = (int)frontend[2];
+            servicePort[f] = (int)(frontend[0] & 0xFFFF);
             clusterOnly[f] = frontend[3] != 0;
             affinityNanos[f] = affinityById[(int)frontend[1]];
             maglev[f] = tables.get((int)frontend[4]);
@@ -159,6 +163,11 @@ public final class ServiceTable
         long h = key * 0x9E37_79B9_7F4A_7C15L;
         h ^= h >>> 29;
         return (int)h & mask;
+    }
+
+    public int frontendCount()
+    {
+        return frontendCount;
     }
 
     public boolean isEmpty()
@@ -200,6 +209,12 @@ public final class ServiceTable
     public int targetPort(final int frontend)
     {
         return targetPort[frontend];
+    }
+
+    /** The port the frontend answers on (the service port, or the node port). */
+    public int servicePort(final int frontend)
+    {
+        return servicePort[frontend];
     }
 
     /** True for a ClusterIP frontend: only {@code clusterSources} may use it. */

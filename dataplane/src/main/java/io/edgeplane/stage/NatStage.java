@@ -916,13 +916,23 @@ public final class NatStage extends FeatureStage
     {
         if ((kind & 0xFF) == TRACE_LB)
         {
+            // Formatted later, on another thread: the services may have changed since; say so rather than guess.
             final ServiceTable table = services.table();
             final int frontend = ports;
-            final int service = frontend < 0 ? -1 : table.service(frontend);
-            out.append("lb ").append(service < 0 ? "?" : table.name(service)).append(' ');
-            Ipv4Address.append(out, from).append(" -> ");
-            Ipv4Address.append(out, to).append(':').append(table.targetPort(frontend)).append(" (backend ")
-                .append((kind >>> 8) & 0xFFF).append(" of ").append(kind >>> 20).append(')');
+            final boolean known = frontend >= 0 && frontend < table.frontendCount();
+            out.append("lb ").append(known ? table.name(table.service(frontend)) : "(changed since)").append(' ');
+            Ipv4Address.append(out, from);
+            if (known)
+            {
+                out.append(':').append(table.servicePort(frontend));
+            }
+            out.append(" -> ");
+            Ipv4Address.append(out, to);
+            if (known)
+            {
+                out.append(':').append(table.targetPort(frontend));
+            }
+            out.append(" (backend ").append((kind >>> 8) & 0xFFF).append(" of ").append(kind >>> 20).append(')');
             return;
         }
         switch (kind)
