@@ -93,6 +93,17 @@ public final class Services
                 versions.set(serviceIds[i], versions.get(serviceIds[i]) + 1);
             }
         }
+        // A service that goes: its sessions must not outlive it (its version moves and it has no backends left, so
+        // the worker ends each session at its next packet).
+        final Set<String> kept = new HashSet<>();
+        next.forEach(service -> kept.add(service.name()));
+        for (final Map.Entry<String, Integer> id : ids.entrySet())
+        {
+            if (!kept.contains(id.getKey()) && readySets.remove(id.getKey()) != null)
+            {
+                versions.set(id.getValue(), versions.get(id.getValue()) + 1);
+            }
+        }
         moveVips(next);
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
         table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,

@@ -240,6 +240,26 @@ class ServiceTest
     }
 
     @Test
+    void aRemovedServiceLeavesNoSessionBehind() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        long id = harness.receive(PORT4, dnsQuery(7000));
+        harness.flush();
+        sent(harness, id, PORT4);
+        final List<ServiceConfig> withoutDns = new ArrayList<>(config.services());
+        withoutDns.removeIf(service -> service.name().equals("dns"));
+        harness.dataplane.configureServices(config.serviceNetwork(), withoutDns);
+        final int sessions = harness.dataplane.nat().table().size();
+        id = harness.receive(PORT4, dnsQuery(7000));
+        harness.flush();
+        assertEquals(sessions - 1, harness.dataplane.nat().table().size(), "the flow's session went with its service");
+        assertTrue(harness.sentFor(id) == null ||
+            address(sent(harness, id, PORT4).getHeader().getDstAddr()) == ip("10.96.0.53"),
+            "not translated to a backend of a service that is gone");
+    }
+
+    @Test
     void aFlowKeepsItsBackendWhenAnotherOneGoes() throws Exception
     {
         final Harness harness = new Harness(CONFIG);
