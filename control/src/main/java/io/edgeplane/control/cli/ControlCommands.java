@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * The CLI verbs that talk to a running gateway, mirroring the {@code Add/Get/Remove-HcsNetRoute} model:
- * {@code route add|get|remove}, {@code port get|set}, {@code neighbor add|get|remove},
+ * {@code route add|get|remove}, {@code port get|set|add|remove}, {@code neighbor add|get|remove},
  * {@code nat get|set|sessions|flush}, {@code service add|get|remove|backends}, {@code counters},
  * {@code trace start|get}.
  */
@@ -113,7 +113,7 @@ public final class ControlCommands
     }
 
     @Command(name = "port", description = "Ports of the running gateway.", subcommands = {PortGet.class,
-        PortSet.class})
+        PortSet.class, PortAdd.class, PortRemove.class})
     public static final class Port extends VerbGroup
     {
     }
@@ -129,6 +129,78 @@ public final class ControlCommands
         {
             client.print(client.callJson("GET", "/v1/ports", null), "name", "device", "ipv4", "mac", "mtu",
                 "adminUp", "rxPackets", "txPackets");
+        }
+    }
+
+    @Command(name = "add", description = "Add a tunnel port at run time (the config file's fields).")
+    static final class PortAdd implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Option(names = "--type", defaultValue = "vxlan", description = "vxlan (ports on wires come from the config)")
+        String type;
+
+        @Option(names = "--vni", required = true)
+        int vni;
+
+        @Option(names = "--underlay", required = true, description = "the port the tunnel runs over")
+        String underlay;
+
+        @Option(names = "--mac", required = true)
+        String mac;
+
+        @Option(names = "--ipv4", required = true, description = "address/prefix-length on the overlay")
+        String ipv4;
+
+        @Option(names = "--udp-port", description = "default 4789")
+        Integer udpPort;
+
+        @Option(names = "--mtu")
+        Integer mtu;
+
+        @Option(names = "--df", description = "set (default), unset or inherit")
+        String df;
+
+        @Override
+        public void run()
+        {
+            final ObjectNode body = ApiClient.MAPPER.createObjectNode().put("name", name).put("type", type)
+                .put("vni", vni).put("underlay", underlay).put("mac", mac).put("ipv4", ipv4);
+            if (udpPort != null)
+            {
+                body.put("udpPort", udpPort);
+            }
+            if (mtu != null)
+            {
+                body.put("mtu", mtu);
+            }
+            if (df != null)
+            {
+                body.put("df", df);
+            }
+            client.print(client.callJson("POST", "/v1/ports", body), "name", "type", "vni", "underlay", "ipv4",
+                "mtu");
+        }
+    }
+
+    @Command(name = "remove", description = "Remove a tunnel port (refused while routes, static neighbors or NAT " +
+        "use it).")
+    static final class PortRemove implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Option(names = "--name", required = true)
+        String name;
+
+        @Override
+        public void run()
+        {
+            client.print(client.callJson("DELETE", "/v1/ports?name=" + ApiClient.encode(name), null), "removed");
         }
     }
 

@@ -257,6 +257,22 @@ class ControlApiTest
         gateway = start();
         assertEquals(3, json(gateway.request("GET", "/v1/ports", null)).size());
         assertEquals(201, gateway.request("POST", "/v1/ports", tunnel).status(), "the name is reusable");
+
+        // The same through the CLI: port add / remove, errors in one line.
+        final java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "port", "add",
+            "--name", "vxlan8", "--vni", "8", "--underlay", "Port9", "--mac", "02:00:00:00:08:01", "--ipv4",
+            "192.168.8.1/24", "--api", gateway.base()));
+        assertTrue(err.toString().startsWith("edgeplane: error: underlay:"), err.toString());
+        assertEquals(0, io.edgeplane.control.cli.Main.execute("port", "add", "--name", "vxlan8", "--vni", "8",
+            "--underlay", "Port3", "--mac", "02:00:00:00:08:01", "--ipv4", "192.168.8.1/24", "--mtu", "1450",
+            "--api", gateway.base(), "--json"));
+        final JsonNode added = json(gateway.request("GET", "/v1/ports?name=vxlan8", null)).get(0);
+        assertEquals(8, added.get("vni").asInt());
+        assertEquals(1450, added.get("mtu").asInt());
+        assertEquals(0, io.edgeplane.control.cli.Main.execute("port", "remove", "--name", "vxlan8", "--api",
+            gateway.base(), "--json"));
+        assertEquals(0, json(gateway.request("GET", "/v1/ports?name=vxlan8", null)).size());
     }
 
     @Test
