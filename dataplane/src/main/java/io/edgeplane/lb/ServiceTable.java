@@ -38,6 +38,7 @@ public final class ServiceTable
     private final int[][] maglev;
     private final String[] names;
     private final int[] versions;
+    private final int generation;
     private final int[][] readyBackends;
     private final ServiceNetworkConfig network;
 
@@ -55,6 +56,7 @@ public final class ServiceTable
         maglev = new int[0][];
         names = new String[0];
         versions = new int[0];
+        generation = 0;
         readyBackends = new int[0][];
         network = null;
     }
@@ -69,6 +71,12 @@ public final class ServiceTable
     {
         this.network = network;
         this.versions = versions.clone();
+        int sum = 0;
+        for (final int version : versions)
+        {
+            sum += version;
+        }
+        this.generation = sum;
         this.names = new String[idCount];
         this.readyBackends = new int[idCount][];
         final List<long[]> frontends = new ArrayList<>();
@@ -272,7 +280,17 @@ public final class ServiceTable
         return ready == null ? 0 : ready.length;
     }
 
-    /** The version of the service's backend set (a session made under another one checks its backend). */
+    /**
+     * Moves whenever any service's backend set changes (the sum of the versions, which only grow): a session stores
+     * it when made, and only a session made under another generation reads its own service's backends again. An
+     * established flow thus checks one field of this snapshot, whatever the number of services.
+     */
+    public int generation()
+    {
+        return generation;
+    }
+
+    /** The version of the service's backend set. */
     public int version(final int service)
     {
         return service < versions.length ? versions[service] : -1;

@@ -68,7 +68,7 @@ public final class SessionTable
     /** Last-seen time, high and low halves: in the row, so a packet's state update touches no other array. */
     private static final int S_LAST_SEEN_HIGH = 12;
     private static final int S_LAST_SEEN_LOW = 13;
-    /** A load-balanced session: its service's id + 1 (0: none), and the version of the backend set it chose from. */
+    /** A load-balanced session: its service's id + 1 (0: none), and the services' generation it last checked. */
     private static final int S_SERVICE = 14;
     private static final int S_SERVICE_VERSION = 15;
     private static final int S_FIELDS = 16;
@@ -479,7 +479,7 @@ public final class SessionTable
         return sessions[s * S_FIELDS + S_OWNER];
     }
 
-    /** Mark a session as a service's (id + 1, 0 for none) made from backend-set {@code version}. */
+    /** Mark a session as a service's (id + 1, 0 for none), checked under services generation {@code version}. */
     public void service(final int s, final int serviceIdPlusOne, final int version)
     {
         sessions[s * S_FIELDS + S_SERVICE] = serviceIdPlusOne;

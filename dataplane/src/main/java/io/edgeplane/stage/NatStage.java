@@ -300,7 +300,7 @@ public final class NatStage extends FeatureStage
         if (v >= 0)
         {
             final int service = table.service(v >>> 1);
-            if (service != 0 && serviceTable.version(service - 1) != table.serviceVersion(v >>> 1))
+            if (service != 0 && serviceTable.generation() != table.serviceVersion(v >>> 1))
             {
                 // The service's backends changed since this flow chose one: keep it on its backend while that one
                 // is still ready; otherwise the flow starts over on a live one (no stale session black-holes it).
@@ -312,7 +312,7 @@ public final class NatStage extends FeatureStage
                 }
                 else
                 {
-                    table.service(v >>> 1, service, serviceTable.version(service - 1));
+                    table.service(v >>> 1, service, serviceTable.generation());
                 }
             }
         }
@@ -569,7 +569,7 @@ public final class NatStage extends FeatureStage
             trace(h, 0, 0, 0, 0);
             return SessionTable.NONE;
         }
-        table.service(s, service + 1, services.version(service));
+        table.service(s, service + 1, services.generation());
         balanced = frontend;
         return s << 1 | SessionTable.ORIGINAL;
     }
