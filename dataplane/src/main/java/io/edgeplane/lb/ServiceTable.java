@@ -18,9 +18,9 @@ import java.util.List;
  * the number of services. Each frontend has its target port and the Maglev table of its service's ready backends
  * (backend addresses, 65,537 entries by default).
  * <p>
- * Services have stable ids ({@link Services} keeps them across snapshots) with a version that changes when their
- * backend set does: a session stores both, and only after a change does the worker check that its backend is still
- * there.
+ * Services have stable ids ({@link Services} keeps them across snapshots) and a version that changes when their
+ * backend set does; the snapshot's {@link #generation} sums them. A session stores its service's id and the
+ * generation it was checked under, and only after a change does the worker check that its backend is still there.
  */
 public final class ServiceTable
 {
@@ -37,7 +37,6 @@ public final class ServiceTable
     private final long[] affinityNanos;
     private final int[][] maglev;
     private final String[] names;
-    private final int[] versions;
     private final int generation;
     private final int[][] readyBackends;
     private final ServiceNetworkConfig network;
@@ -55,7 +54,6 @@ public final class ServiceTable
         affinityNanos = new long[0];
         maglev = new int[0][];
         names = new String[0];
-        versions = new int[0];
         generation = 0;
         readyBackends = new int[0][];
         network = null;
@@ -70,7 +68,6 @@ public final class ServiceTable
         final int[] versions, final int idCount, final PortTable ports, final int maglevSize)
     {
         this.network = network;
-        this.versions = versions.clone();
         int sum = 0;
         for (final int version : versions)
         {
@@ -288,11 +285,5 @@ public final class ServiceTable
     public int generation()
     {
         return generation;
-    }
-
-    /** The version of the service's backend set. */
-    public int version(final int service)
-    {
-        return service < versions.length ? versions[service] : -1;
     }
 }

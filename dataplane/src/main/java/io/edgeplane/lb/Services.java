@@ -27,7 +27,6 @@ public final class Services
     private final RoutingTable routes;
     private final int maglevSize;
     private volatile ServiceTable table = ServiceTable.EMPTY;
-    private ServiceNetworkConfig network;
     private List<ServiceConfig> services = List.of();
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<Integer> versions = new ArrayList<>();
@@ -60,11 +59,6 @@ public final class Services
     public synchronized List<ServiceConfig> services()
     {
         return services;
-    }
-
-    public synchronized ServiceNetworkConfig network()
-    {
-        return network;
     }
 
     /** Apply a whole, already checked and allocated service set (control thread). */
@@ -108,7 +102,6 @@ public final class Services
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
         table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,
             network != null ? network.maglevTableSize() : maglevSize);
-        this.network = network;
         this.services = List.copyOf(next);
     }
 

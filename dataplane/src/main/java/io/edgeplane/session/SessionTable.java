@@ -211,8 +211,14 @@ public final class SessionTable
     /** @return the value stored for the key, or {@link #NONE}. */
     private int find(final long addresses, final long key)
     {
+        return findFrom(home(addresses, key), addresses, key);
+    }
+
+    /** Probe from {@code slot} (the key's home) to the key or the first empty slot. */
+    private int findFrom(final int slot, final long addresses, final long key)
+    {
         final long[] index = this.index;
-        int i = home(addresses, key);
+        int i = slot;
         while (true)
         {
             final long entry = index[i * 2 + 1];
@@ -314,23 +320,7 @@ public final class SessionTable
     public int lookupAt(final int slot, final int protocol, final int source, final int sourcePort,
         final int destination, final int destinationPort)
     {
-        final long addresses = addresses(source, destination);
-        final long key = key(sourcePort << 16 | destinationPort, protocol, 0);
-        final long[] index = this.index;
-        int i = slot;
-        while (true)
-        {
-            final long entry = index[i * 2 + 1];
-            if (entry == 0)
-            {
-                return NONE;
-            }
-            if ((entry & ~VALUE_MASK) == key && index[i * 2] == addresses)
-            {
-                return (int)(entry & VALUE_MASK) - 1;
-            }
-            i = (i + 1) & mask;
-        }
+        return findFrom(slot, addresses(source, destination), key(sourcePort << 16 | destinationPort, protocol, 0));
     }
 
     /** Load a session's row (returns a word of it, so the load is kept). */

@@ -433,9 +433,7 @@ public final class NatStage extends FeatureStage
                 return s << 1 | SessionTable.ORIGINAL;
             }
             final int outside = settings.outside();
-            final int group = outside < 0 ? FibTables.NO_ROUTE : fib.lookup(destination);
-            if (group == FibTables.NO_ROUTE || fib.kind(group) != FibTables.KIND_FORWARD ||
-                fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) != outside)
+            if (outside < 0 || egressPort(fib, destination, h) != outside)
             {
                 continueArc(h);
                 return SessionTable.NONE;
@@ -531,9 +529,7 @@ public final class NatStage extends FeatureStage
             affinityBackends[affinitySlot] = backend;
         }
         final int backendPort = services.targetPort(frontend);
-        final int group = fib.lookup(backend);
-        final boolean masquerade = group != FibTables.NO_ROUTE && fib.kind(group) == FibTables.KIND_FORWARD &&
-            fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) == in;
+        final boolean masquerade = egressPort(fib, backend, h) == in;
         int replyDestination = source;
         int replyDestinationPort = sourcePort;
         int m = -1;
@@ -572,6 +568,14 @@ public final class NatStage extends FeatureStage
         table.service(s, service + 1, services.generation());
         balanced = frontend;
         return s << 1 | SessionTable.ORIGINAL;
+    }
+
+    /** The port the FIB forwards {@code destination} out of for this packet's flow, or -1 (no route, local). */
+    private int egressPort(final FibTables fib, final int destination, final int h)
+    {
+        final int group = fib.lookup(destination);
+        return group == FibTables.NO_ROUTE || fib.kind(group) != FibTables.KIND_FORWARD ? -1 :
+            fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h)));
     }
 
     /** The inside endpoint's mapping, made if it has none; a refusal drops the packet and returns -1. */
@@ -799,10 +803,8 @@ public final class NatStage extends FeatureStage
         boolean translatable = in == settings.outside() && settings.isOutsideAddress(destination);
         if (!translatable && settings.inside(in) && settings.outside() >= 0)
         {
-            final int group = fib.lookup(destination);
-            translatable = group != FibTables.NO_ROUTE && fib.kind(group) == FibTables.KIND_FORWARD &&
-                fib.adjacencyPort(fib.adjacency(group, pool.flowHash(h))) == settings.outside() ||
-                settings.isOutsideAddress(destination);
+            translatable = settings.isOutsideAddress(destination) ||
+                egressPort(fib, destination, h) == settings.outside();
         }
         if (!translatable)
         {
@@ -884,17 +886,6 @@ public final class NatStage extends FeatureStage
         heldHandles[(int)slot] = -1;
         pool.dropReason(h, DropReason.NAT_FRAGMENT_TIMEOUT.id());
         graph.inject(h, errorDropStage);
-    }
-
-    /** Fragments held for their first fragment (tests, counters). */
-    public int heldFragments()
-    {
-        int count = 0;
-        for (final int h : heldHandles)
-        {
-            count += h >= 0 ? 1 : 0;
-        }
-        return count;
     }
 
     private void traceTranslation(final int h, final SessionTable table, final int s, final int direction,
