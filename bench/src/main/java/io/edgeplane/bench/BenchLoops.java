@@ -29,6 +29,18 @@ final class BenchLoops
         return p;
     }
 
+    /** Send {@code count} frames of the trace (whole vectors) from {@code position} on; returns the next position. */
+    static int frames(final Dataplane dataplane, final PreloadedTrace trace, final int port, final int position,
+        final int count)
+    {
+        int p = position;
+        for (int v = 0; v < count / PacketBatch.VECTOR_SIZE; v++)
+        {
+            p = vector(dataplane, trace, port, p);
+        }
+        return p;
+    }
+
     /** A benchmark whose traffic was dropped measured something else: fail it. */
     static void requireNoDrops(final Dataplane dataplane)
     {

@@ -75,10 +75,7 @@ public class NatBenchmark
         dataplane = new Dataplane(ConfigLoader.parse(String.format(CONFIG, pool())), new PacketPool(1024),
             (port, pool, h) -> transmitted++, DropSink.NONE);
         trace = flows(FLOWS);
-        for (int i = 0; i < FLOWS / PacketBatch.VECTOR_SIZE; i++)
-        {
-            position = BenchLoops.vector(dataplane, trace, 1, position);
-        }
+        position = BenchLoops.frames(dataplane, trace, 1, position, FLOWS);
         if (dataplane.nat().table().size() != FLOWS)
         {
             throw new IllegalStateException("expected " + FLOWS + " sessions, have " + dataplane.nat().table().size());

@@ -1,6 +1,5 @@
 package io.edgeplane.bench;
 
-import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
@@ -62,11 +61,7 @@ public class NatNewFlowsBenchmark
     @OperationsPerInvocation(FLOWS)
     public long create()
     {
-        int p = 0;
-        for (int v = 0; v < FLOWS / PacketBatch.VECTOR_SIZE; v++)
-        {
-            p = BenchLoops.vector(dataplane, trace, 1, p);
-        }
+        BenchLoops.frames(dataplane, trace, 1, 0, FLOWS);
         return transmitted;
     }
 

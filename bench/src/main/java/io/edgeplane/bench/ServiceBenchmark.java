@@ -107,10 +107,7 @@ public class ServiceBenchmark
             ethernet.wrap(buffer, 0).destination(0x0200_0000_0101L);
             trace.add(frame, frame.length, 0);
         }
-        for (int i = 0; i < FLOWS / PacketBatch.VECTOR_SIZE; i++)
-        {
-            position = BenchLoops.vector(dataplane, trace, 0, position);
-        }
+        position = BenchLoops.frames(dataplane, trace, 0, position, FLOWS);
         BenchLoops.requireNoDrops(dataplane);
     }
 
