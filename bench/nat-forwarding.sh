@@ -11,119 +11,43 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${1:-5}"
 LIMIT=5000000
-NAMESPACES="epn-cl epn-gw epn-sv"
+P=epn
+TARGET=10.2.0.20
+NAMESPACES="$P-cl $P-gw $P-sv"
 GATEWAY_PID=""
 
 # shellcheck source=netns-common.sh
 source "$ROOT/bench/netns-common.sh"
 command -v nft >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables >/dev/null
-
-for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add epn-c1 netns epn-cl type veth peer name epn-p1 netns epn-gw
-ip link add epn-s2 netns epn-sv type veth peer name epn-p2 netns epn-gw
-ip -n epn-cl addr add 10.1.0.10/24 dev epn-c1
-ip -n epn-sv addr add 10.2.0.20/24 dev epn-s2
-ip -n epn-gw link set epn-p1 address 02:00:00:00:01:01
-ip -n epn-gw link set epn-p2 address 02:00:00:00:02:01
-for pair in "epn-cl epn-c1" "epn-sv epn-s2" "epn-gw epn-p1" "epn-gw epn-p2"; do
-    set -- $pair
-    ip -n "$1" link set "$2" up
-done
-ip netns exec epn-gw sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip -n epn-cl route add default via 10.1.0.1
+# shellcheck source=flood-common.sh
+source "$ROOT/bench/flood-common.sh"
 # The server knows no way back to 10.1.0.0/24: only translated traffic could be answered.
-
-WORK="$(mktemp -d)"
 cat > "$WORK/config.json" <<JSON
 { "ports": [
-    { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24", "device": "epn-p1" },
-    { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24", "device": "epn-p2" } ],
+    { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24", "device": "$P-p1" },
+    { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24", "device": "$P-p2" } ],
   "nat": { "inside": ["Port1"], "outside": "Port2", "maxSessions": 65536 } }
 JSON
-cat > "$WORK/flood.py" <<PY
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-payload = b'x' * 18
-end = time.time() + $DURATION
-sent = 0
-while sent < $LIMIT and time.time() < end:
-    for _ in range(1000):
-        s.sendto(payload, ('10.2.0.20', 9))
-    sent += 1000
-print(sent)
-PY
-
-CLIENT_MAC=$(ip -n epn-cl -j link show epn-c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
-mac_bytes() { echo "$1" | sed 's/^/0x/; s/:/, 0x/g'; }
-cat > "$WORK/flood.trafgen" <<CFG
-{
-  $(mac_bytes 02:00:00:00:01:01), $(mac_bytes "$CLIENT_MAC"), 0x08, 0x00,
-  0x45, 0x00, const16(46), const16(1), 0x40, 0x00, 64, 17, csumip(14, 33),
-  10, 1, 0, 10, 10, 2, 0, 20,
-  const16(9000), const16(9), const16(26), const16(0),
-  fill(0x78, 18)
-}
-CFG
-
-# Offer the flood; prints the number of packets sent.
-flood() {
-    if command -v trafgen >/dev/null 2>&1; then
-        local packets=$(( DURATION * 600000 ))
-        [ "$packets" -gt "$LIMIT" ] && packets=$LIMIT
-        ip netns exec epn-cl trafgen --dev epn-c1 --conf "$WORK/flood.trafgen" --num "$packets" --cpus 1 -q \
-            >/dev/null 2>&1
-        echo "$packets"
-    else
-        ip netns exec epn-cl python3 "$WORK/flood.py"
-    fi
-}
-
-rx_packets() { ip -n epn-sv -s -j link show epn-s2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
-
-measure() {
-    local label="$1"
-    ip netns exec epn-cl ping -c 3 -i 0.2 -W 1 10.2.0.20 >/dev/null || { echo "$label: no connectivity" >&2; return 1; }
-    local before after sent start end
-    before=$(rx_packets)
-    start=$(date +%s.%N)
-    sent=$(flood)
-    end=$(date +%s.%N)
-    sleep 0.5
-    after=$(rx_packets)
-    python3 - "$label" "$sent" "$before" "$after" "$start" "$end" "$DURATION" <<'PY'
-import sys
-label, sent, before, after, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
-got = after - before
-elapsed = end - start
-print(f"{label:12s} sent {sent:9d} in {elapsed:5.2f} s ({sent/elapsed:9.0f} pps offered)  forwarded {got:9d} ({got/elapsed:9.0f} pps)  {100.0*got/max(sent,1):5.1f} %")
-PY
-}
 
 # 1. Edgeplane, with each port implementation: the gateway namespace has no IP addresses, the process owns the ports.
 for io in afpacket pcap; do
-    ip netns exec epn-gw "$ROOT/edgeplane" gateway --config "$WORK/config.json" --state "$WORK/state-$io" \
-        --api 127.0.0.1:0 --io "$io" > "$WORK/gateway-$io.log" 2>&1 &
-    GATEWAY_PID=$!
-    for _ in $(seq 1 120); do grep -q "api http" "$WORK/gateway-$io.log" 2>/dev/null && break; sleep 0.5; done
-    grep -q "api http" "$WORK/gateway-$io.log" || { cat "$WORK/gateway-$io.log" >&2; exit 1; }
+    start_gateway "$io" "$WORK/config.json"
     measure "ep-nat-$io"
-    API=$(grep -o 'api http://[0-9.:]*' "$WORK/gateway-$io.log" | head -1 | cut -d' ' -f2)
-    ip netns exec epn-gw curl -s "$API/v1/nat" | python3 -c 'import json,sys; s=json.load(sys.stdin)["statistics"]; print("  gateway sessions:", s["sessions"], "created:", s["created"])'
-    kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""
+    gateway_sessions
+    stop_gateway
 done
 
 # 2. The kernel: same namespace, same veths and MACs, addresses on the ports, ip_forward on, nftables masquerade.
-ip -n epn-gw addr add 10.1.0.1/24 dev epn-p1
-ip -n epn-gw addr add 10.2.0.1/24 dev epn-p2
-ip netns exec epn-gw sysctl -qw net.ipv4.ip_forward=1
-ip netns exec epn-gw nft -f - <<NFT
+ip -n "$P-gw" addr add 10.1.0.1/24 dev "$P-p1"
+ip -n "$P-gw" addr add 10.2.0.1/24 dev "$P-p2"
+ip netns exec "$P-gw" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$P-gw" nft -f - <<NFT
 table ip nat {
     chain postrouting {
         type nat hook postrouting priority srcnat; policy accept;
-        oifname "epn-p2" ip saddr 10.1.0.0/24 counter masquerade
+        oifname "$P-p2" ip saddr 10.1.0.0/24 counter masquerade
     }
 }
 NFT
 measure kernel-nat
-ip netns exec epn-gw nft list chain ip nat postrouting | grep -o 'counter packets [0-9]*' | sed 's/^/  kernel masquerade: new flows /'
-
+ip netns exec "$P-gw" nft list chain ip nat postrouting | grep -o 'counter packets [0-9]*' | sed 's/^/  kernel masquerade: new flows /'
