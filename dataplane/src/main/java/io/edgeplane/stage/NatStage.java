@@ -637,16 +637,17 @@ public final class NatStage extends FeatureStage
         u16(l4, newSourcePort);
         u16(l4 + 2, newDestinationPort);
         // The pseudo-header's addresses and the ports, in one update of the L4 checksum.
-        final long terms = addresses + Checksum.delta16(oldSourcePort, newSourcePort) +
-            Checksum.delta16(oldDestinationPort, newDestinationPort);
-        if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
-        {
-            u16(l4 + 16, Checksum.apply(u16(l4 + 16), terms));
-        }
-        else
-        {
-            u16(l4 + 6, Checksum.applyUdp(u16(l4 + 6), terms));
-        }
+        updateL4Checksum(l4, protocol == Ipv4Flyweight.PROTOCOL_TCP, addresses +
+            Checksum.delta16(oldSourcePort, newSourcePort) + Checksum.delta16(oldDestinationPort, newDestinationPort));
+    }
+
+    /** Apply summed RFC 1624 terms to the TCP or UDP checksum of the header at {@code l4}; returns the new value. */
+    private int updateL4Checksum(final int l4, final boolean tcp, final long terms)
+    {
+        final int at = l4 + (tcp ? 16 : 6);
+        final int sum = tcp ? Checksum.apply(u16(at), terms) : Checksum.applyUdp(u16(at), terms);
+        u16(at, sum);
+        return sum;
     }
 
     /**
@@ -746,26 +747,15 @@ public final class NatStage extends FeatureStage
             icmpSum = Checksum.adjust16(icmpSum, oldSourcePort, newSourcePort);
             icmpSum = Checksum.adjust16(icmpSum, oldDestinationPort, newDestinationPort);
             final boolean tcp = innerProtocol == Ipv4Flyweight.PROTOCOL_TCP;
+            // The quoted L4 checksum, when the quote reaches it (UDP's always does, TCP's after 18 bytes).
             final int sumAt = innerL4 + (tcp ? 16 : 6);
             if (sumAt + 2 <= end)
             {
                 final int oldSum = u16(sumAt);
-                int sum = oldSum;
-                if (tcp)
-                {
-                    sum = Checksum.adjust32(sum, oldInnerSource, newInnerSource);
-                    sum = Checksum.adjust32(sum, oldInnerDestination, newInnerDestination);
-                    sum = Checksum.adjust16(sum, oldSourcePort, newSourcePort);
-                    sum = Checksum.adjust16(sum, oldDestinationPort, newDestinationPort);
-                }
-                else
-                {
-                    sum = Checksum.adjustUdp32(sum, oldInnerSource, newInnerSource);
-                    sum = Checksum.adjustUdp32(sum, oldInnerDestination, newInnerDestination);
-                    sum = Checksum.adjustUdp16(sum, oldSourcePort, newSourcePort);
-                    sum = Checksum.adjustUdp16(sum, oldDestinationPort, newDestinationPort);
-                }
-                u16(sumAt, sum);
+                final int sum = updateL4Checksum(innerL4, tcp, Checksum.delta32(oldInnerSource, newInnerSource) +
+                    Checksum.delta32(oldInnerDestination, newInnerDestination) +
+                    Checksum.delta16(oldSourcePort, newSourcePort) +
+                    Checksum.delta16(oldDestinationPort, newDestinationPort));
                 icmpSum = Checksum.adjust16(icmpSum, oldSum, sum);
             }
         }
