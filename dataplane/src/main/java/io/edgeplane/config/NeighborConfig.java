@@ -46,7 +46,8 @@ public record NeighborConfig(String interfaceName, int address, long mac, int vt
 
     /**
      * The checks that need the ports (config file and API alike): a known interface, and an address on its
-     * subnet that is neither the gateway's own nor the subnet's network or broadcast address.
+     * subnet that is neither the gateway's own nor the subnet's network or broadcast address (on a tunnel port, an
+     * address off its subnet is an onlink next hop).
      */
     public void check(final PortView ports) throws ConfigException
     {
@@ -55,7 +56,9 @@ public record NeighborConfig(String interfaceName, int address, long mac, int vt
         {
             throw new ConfigException("interface", "interface: unknown interface " + interfaceName);
         }
-        if (!ports.onLink(port, address) || ports.ownerOf(address) >= 0)
+        // On a tunnel port a neighbor off its subnet is an onlink next hop (Flannel's per-node next hops).
+        final boolean onlink = ports.isTunnel(port) && !ports.onLink(port, address);
+        if (!ports.onLink(port, address) && !onlink || ports.ownerOf(address) >= 0)
         {
             throw new ConfigException("ip", "ip: " + Ipv4Address.format(address) + " is not a neighbor address on " +
                 interfaceName);
@@ -68,7 +71,7 @@ public record NeighborConfig(String interfaceName, int address, long mac, int vt
         }
         final int length = ports.prefixLength(port);
         final int host = address & ~Ipv4Address.mask(length);
-        if (length < 31 && (host == 0 || host == ~Ipv4Address.mask(length)))
+        if (!onlink && length < 31 && (host == 0 || host == ~Ipv4Address.mask(length)))
         {
             throw new ConfigException("ip", "ip: " + Ipv4Address.format(address) + " is the network or broadcast " +
                 "address of " + interfaceName);

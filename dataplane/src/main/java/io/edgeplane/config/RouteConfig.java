@@ -88,7 +88,10 @@ public record RouteConfig(String interfaceName, int prefix, int prefixLength, in
         {
             throw new ConfigException("interface", "interface: unknown interface");
         }
-        if (nextHop != 0 && !ports.onLink(port, nextHop))
+        // A tunnel is point-to-multipoint: a next hop off its subnet is "onlink" there, as Flannel routes another
+        // node's pods (10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink); its neighbor entry names the VTEP.
+        final boolean onlink = nextHop != 0 && ports.isTunnel(port) && !ports.onLink(port, nextHop);
+        if (nextHop != 0 && !ports.onLink(port, nextHop) && !onlink)
         {
             throw new ConfigException("nextHop", "nextHop: " + Ipv4Address.format(nextHop) +
                 " is not reachable through " + ports.name(port) + " (" +
@@ -101,7 +104,7 @@ public record RouteConfig(String interfaceName, int prefix, int prefixLength, in
         }
         final int subnetLength = ports.prefixLength(port);
         final int host = nextHop & ~Ipv4Address.mask(subnetLength);
-        if (nextHop != 0 && subnetLength < 31 && (host == 0 || host == ~Ipv4Address.mask(subnetLength)))
+        if (nextHop != 0 && !onlink && subnetLength < 31 && (host == 0 || host == ~Ipv4Address.mask(subnetLength)))
         {
             throw new ConfigException("nextHop", "nextHop: " + Ipv4Address.format(nextHop) + " is the network or " +
                 "broadcast address of " + ports.name(port));
