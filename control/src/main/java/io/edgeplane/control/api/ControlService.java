@@ -8,9 +8,13 @@ import io.edgeplane.config.Json;
 import io.edgeplane.control.state.StateStore;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every run-time change of the gateway goes through here, whatever the resource: bind the body strictly to the
@@ -24,6 +28,8 @@ public final class ControlService
 {
     private final Map<String, ResourceHandler<?, ?>> handlers = new LinkedHashMap<>();
     private final Map<String, ResourceHandler<?, ?>> byOp = new LinkedHashMap<>();
+    /** Keys (their JSON text) of the records learned from Kubernetes, per resource: not journaled, not saved. */
+    private final Map<String, Set<String>> learned = new HashMap<>();
     private final StateStore store;
     private final int flowHashSeed;
     private boolean replaying;
@@ -83,6 +89,12 @@ public final class ControlService
         final R record = bind(body, handler.recordType());
         final ResourceHandler.Change change = handler.add(record);
         persist(handler.addOp(), Json.STRICT.valueToTree(record), change.undo());
+        final Set<String> learnedKeys = learned.get(handler.name());
+        if (learnedKeys != null)
+        {
+            // The operator's record replaces a learned one: it is the operator's from now on (and journaled).
+            learnedKeys.remove(keyText(handler, record));
+        }
         return change;
     }
 
@@ -108,9 +120,93 @@ public final class ControlService
             throw new ApiException(405, null, handler.name() + " cannot be removed");
         }
         final K key = bind(keyFields, handler.keyType());
+        if (learned.getOrDefault(handler.name(), Set.of()).contains(Json.STRICT.valueToTree(key).toString()))
+        {
+            throw new ApiException(409, null, handler.name() + " " + Json.STRICT.valueToTree(key) + " was learned " +
+                "from Kubernetes; delete it there (or replace it with a record of your own)");
+        }
         final ResourceHandler.Change change = handler.remove(key);
         persist(handler.removeOp(), Json.STRICT.valueToTree(key), change.undo());
         return change.answer();
+    }
+
+    private static <R, K> String keyText(final ResourceHandler<R, K> handler, final R record)
+    {
+        return Json.STRICT.valueToTree(handler.keyOf(record)).toString();
+    }
+
+    /**
+     * Apply records learned from Kubernetes (adds or replacements) and drop learned ones, as one change (all or
+     * nothing), through the resource's own validation; not journaled and not in the snapshot (the API server is
+     * their source, relisted at every start). A record whose key an operator's record holds (config file, journal
+     * or API) is refused with a 409: the operator's wins. A removal of a key that is not (or no longer) learned
+     * does nothing.
+     */
+    public synchronized void learn(final String name, final List<JsonNode> records, final List<JsonNode> removals)
+        throws ApiException
+    {
+        learnTyped(handler(name), records, removals);
+    }
+
+    private <R, K> void learnTyped(final ResourceHandler<R, K> handler, final List<JsonNode> records,
+        final List<JsonNode> removals) throws ApiException
+    {
+        final Set<String> mine = learned.computeIfAbsent(handler.name(), k -> new HashSet<>());
+        final List<K> keys = new ArrayList<>();
+        final List<String> removedKeys = new ArrayList<>();
+        for (final JsonNode removal : removals)
+        {
+            final K key = bind(removal, handler.keyType());
+            final String text = Json.STRICT.valueToTree(key).toString();
+            if (mine.contains(text))
+            {
+                keys.add(key);
+                removedKeys.add(text);
+            }
+        }
+        final List<R> typed = new ArrayList<>();
+        final List<String> addedKeys = new ArrayList<>();
+        Set<String> operators = null;
+        for (final JsonNode json : records)
+        {
+            final R record = bind(json, handler.recordType());
+            final String text = keyText(handler, record);
+            if (!mine.contains(text))
+            {
+                if (operators == null)
+                {
+                    operators = new HashSet<>();
+                    for (final Object existing : handler.list())
+                    {
+                        @SuppressWarnings("unchecked") final String key = keyText(handler, (R)existing);
+                        if (!mine.contains(key))
+                        {
+                            operators.add(key);
+                        }
+                    }
+                }
+                if (operators.contains(text))
+                {
+                    throw new ApiException(409, null, handler.name() + " " + text + " is configured by the " +
+                        "operator (config file or API), which wins over Kubernetes");
+                }
+            }
+            typed.add(record);
+            addedKeys.add(text);
+        }
+        if (typed.isEmpty() && keys.isEmpty())
+        {
+            return;
+        }
+        handler.addAll(typed, keys);
+        mine.removeAll(removedKeys);
+        mine.addAll(addedKeys);
+    }
+
+    /** How many records of a resource are learned (from Kubernetes) rather than configured. */
+    public synchronized int learnedCount(final String name)
+    {
+        return learned.getOrDefault(name, Set.of()).size();
     }
 
     /** A singleton resource's object. */
@@ -175,7 +271,7 @@ public final class ControlService
         final ObjectNode root = Json.STRICT.createObjectNode();
         for (final ResourceHandler<?, ?> handler : handlers.values())
         {
-            final List<?> records = handler.list();
+            final List<?> records = configured(handler);
             if (!handler.singleton())
             {
                 root.set(handler.name(), Json.STRICT.valueToTree(records));
@@ -188,6 +284,26 @@ public final class ControlService
         }
         root.put("flowHashSeed", flowHashSeed);
         return root;
+    }
+
+    /** A resource's records without the learned ones (those come back from Kubernetes, not from the state). */
+    private <R, K> List<?> configured(final ResourceHandler<R, K> handler)
+    {
+        final Set<String> mine = learned.get(handler.name());
+        if (mine == null || mine.isEmpty())
+        {
+            return handler.list();
+        }
+        final List<Object> out = new ArrayList<>();
+        for (final Object record : handler.list())
+        {
+            @SuppressWarnings("unchecked") final R typed = (R)record;
+            if (!mine.contains(keyText(handler, typed)))
+            {
+                out.add(record);
+            }
+        }
+        return out;
     }
 
     private void persist(final String op, final JsonNode record, final Runnable undo) throws ApiException

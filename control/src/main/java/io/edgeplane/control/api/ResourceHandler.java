@@ -78,6 +78,39 @@ public interface ResourceHandler<R, K>
     /** Remove by key (404 when absent). */
     Change remove(K key) throws ApiException;
 
+    /** The key of a record (for resources whose records can also be learned, e.g. from Kubernetes). */
+    default K keyOf(final R record)
+    {
+        throw new UnsupportedOperationException(name() + " records are not learned");
+    }
+
+    /**
+     * Apply several adds and removals as one change: all of them or, on the first refusal, none (the undo of the
+     * ones applied runs before the exception leaves). A resource whose every change rebuilds a table (services)
+     * overrides this to rebuild once.
+     */
+    default Change addAll(final List<R> records, final List<K> removals) throws ApiException
+    {
+        final java.util.ArrayDeque<Runnable> undos = new java.util.ArrayDeque<>();
+        try
+        {
+            for (final K key : removals)
+            {
+                undos.push(remove(key).undo());
+            }
+            for (final R record : records)
+            {
+                undos.push(add(record).undo());
+            }
+        }
+        catch (final ApiException | RuntimeException ex)
+        {
+            undos.forEach(Runnable::run);
+            throw ex;
+        }
+        return new Change(null, false, () -> undos.forEach(Runnable::run));
+    }
+
     /** The records as they are now, for the snapshot (each serialises to the config file's shape). */
     List<?> list();
 

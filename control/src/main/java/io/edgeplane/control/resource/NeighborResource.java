@@ -86,6 +86,12 @@ public final class NeighborResource implements ResourceHandler<NeighborConfig, N
     }
 
     @Override
+    public NeighborConfig.Key keyOf(final NeighborConfig record)
+    {
+        return record.key();
+    }
+
+    @Override
     public Change remove(final NeighborConfig.Key key) throws ApiException
     {
         final int port = ports.indexOf(key.interfaceName());

@@ -88,6 +88,12 @@ public final class RouteResource implements ResourceHandler<RouteConfig, RouteCo
     }
 
     @Override
+    public RouteConfig.Key keyOf(final RouteConfig record)
+    {
+        return record.key();
+    }
+
+    @Override
     public Change remove(final RouteConfig.Key key) throws ApiException
     {
         final int port = ports.indexOf(key.interfaceName());

@@ -33,6 +33,7 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
     private final PortTable ports;
     private final ServiceNetworkConfig network;
     private List<ServiceConfig> services;
+    private final int flowHashSeed;
 
     /** A service's key: its name. */
     public record Key(String name)
@@ -53,6 +54,14 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
     public ServiceResource(final Dataplane dataplane, final PortTable ports, final ServiceNetworkConfig network,
         final List<ServiceConfig> configured)
     {
+        this(dataplane, ports, network, configured, 0);
+    }
+
+    /** @param flowHashSeed the dataplane's flow hash seed (for {@code GET /v1/services/backend}). */
+    public ServiceResource(final Dataplane dataplane, final PortTable ports, final ServiceNetworkConfig network,
+        final List<ServiceConfig> configured, final int flowHashSeed)
+    {
+        this.flowHashSeed = flowHashSeed;
         this.dataplane = dataplane;
         this.ports = ports;
         this.network = network;
@@ -175,6 +184,51 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
     }
 
     @Override
+    public Key keyOf(final ServiceConfig record)
+    {
+        return new Key(record.name());
+    }
+
+    /** Many services at once with one allocation and one table build (a Kubernetes resync of thousands). */
+    @Override
+    public Change addAll(final List<ServiceConfig> records, final List<Key> removals) throws ApiException
+    {
+        final List<ServiceConfig> next = new ArrayList<>(services);
+        for (final Key key : removals)
+        {
+            next.removeIf(service -> service.name().equals(key.name()));
+        }
+        final Map<String, Integer> at = new java.util.HashMap<>();
+        for (int i = 0; i < next.size(); i++)
+        {
+            at.put(next.get(i).name(), i);
+        }
+        for (final ServiceConfig service : records)
+        {
+            final Integer i = at.get(service.name());
+            if (i != null)
+            {
+                next.set(i, keepAllocated(next.get(i), service));
+            }
+            else
+            {
+                at.put(service.name(), next.size());
+                next.add(service);
+            }
+        }
+        final List<ServiceConfig> previous = services;
+        apply(next);
+        return new Change(null, false, () -> restore(previous));
+    }
+
+    /** The service of that name as it is applied (with what was allocated to it), or null. */
+    public ServiceConfig find(final String name)
+    {
+        final int at = indexOf(name);
+        return at < 0 ? null : services.get(at);
+    }
+
+    @Override
     public Change remove(final Key key) throws ApiException
     {
         final int at = indexOf(key.name());
@@ -187,6 +241,79 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
         next.remove(at);
         apply(next);
         return new Change(Map.of("removed", key.name()), true, () -> restore(previous));
+    }
+
+    /**
+     * {@code GET /v1/services/backend?address=&protocol=&port=&source=&sourcePort=}: the service a new flow to that
+     * frontend meets and the backend Maglev picks for it, from the tables the worker uses (the same flow hash as the
+     * packet path). It answers what a new flow would get; an existing flow keeps its session's backend.
+     */
+    @Override
+    public JsonNode get(final String part, final Map<String, String> query) throws ApiException
+    {
+        if (!"backend".equals(part))
+        {
+            return ResourceHandler.super.get(part, query);
+        }
+        final int address = address(query, "address");
+        final int source = address(query, "source");
+        final String protocolText = query.getOrDefault("protocol", "tcp").toLowerCase(java.util.Locale.ROOT);
+        final int protocol = switch (protocolText)
+        {
+            case "tcp" -> 6;
+            case "udp" -> 17;
+            default -> throw ApiException.badRequest("protocol", "protocol: tcp or udp, not " + protocolText);
+        };
+        final int port = number(query, "port");
+        final int sourcePort = number(query, "sourcePort");
+        final io.edgeplane.lb.ServiceTable table = dataplane.services().table();
+        final int frontend = table.lookup(protocol, address, port);
+        if (frontend < 0)
+        {
+            throw new ApiException(404, "address", "no service at " + io.edgeplane.proto.Ipv4Address.format(address) +
+                ":" + port + "/" + protocolText);
+        }
+        final ObjectNode answer = Json.STRICT.createObjectNode();
+        answer.put("service", table.name(table.service(frontend)));
+        if (table.readyCount(frontend) == 0)
+        {
+            answer.putNull("backend");
+            return answer;
+        }
+        final int hash = io.edgeplane.stage.FlowHash.hash(flowHashSeed, source, address, protocol,
+            sourcePort << 16 | port);
+        answer.put("backend", io.edgeplane.proto.Ipv4Address.format(table.backend(frontend, hash)));
+        answer.put("targetPort", table.targetPort(frontend));
+        return answer;
+    }
+
+    private static int address(final Map<String, String> query, final String field) throws ApiException
+    {
+        try
+        {
+            return io.edgeplane.config.Fields.address(query.get(field), field);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw ApiException.badRequest(field, ex.getMessage());
+        }
+    }
+
+    private static int number(final Map<String, String> query, final String field) throws ApiException
+    {
+        try
+        {
+            final int value = Integer.parseInt(query.getOrDefault(field, ""));
+            if (value >= 1 && value <= 65535)
+            {
+                return value;
+            }
+        }
+        catch (final NumberFormatException ignored)
+        {
+            // answered below
+        }
+        throw ApiException.badRequest(field, field + ": a port 1..65535, not '" + query.get(field) + "'");
     }
 
     /** {@code PUT /v1/services/{name}/backends}: the whole service with the new backend set. */
