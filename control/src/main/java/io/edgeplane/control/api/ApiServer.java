@@ -376,6 +376,11 @@ public final class ApiServer implements AutoCloseable
                     default -> throw notAllowed(method, path);
                 }
             }
+            case "/v1/kubernetes" ->
+            {
+                requireMethod(method, "GET", path);
+                send(call, 200, status.kubernetes());
+            }
             case "/v1/config" ->
             {
                 requireMethod(method, "GET", path);

@@ -24,6 +24,32 @@ public final class StatusService
     private final DataplaneCounters counters;
     private final WorkerProxy worker;
     private final TraceRecords.Formatter formatter;
+    private volatile Extension kubernetes;
+
+    /** A status section added at run time ({@code /v1/kubernetes}): a JSON view and its {@code /metrics} lines. */
+    public interface Extension
+    {
+        JsonNode view();
+
+        void metrics(StringBuilder out);
+    }
+
+    /** Serve {@code /v1/kubernetes} and its metrics from {@code extension}. */
+    public void kubernetes(final Extension extension)
+    {
+        kubernetes = extension;
+    }
+
+    /** {@code GET /v1/kubernetes}. */
+    public JsonNode kubernetes() throws ApiException
+    {
+        final Extension extension = kubernetes;
+        if (extension == null)
+        {
+            throw new ApiException(404, null, "the gateway runs without --kubernetes");
+        }
+        return extension.view();
+    }
 
     public StatusService(final DataplaneCounters counters, final WorkerProxy worker,
         final TraceRecords.Formatter formatter)
@@ -72,6 +98,11 @@ public final class StatusService
         out.append("# TYPE edgeplane_events_total counter\n");
         snapshot.events.forEach((event, value) -> out.append("edgeplane_events_total{event=\"").append(event)
             .append("\"} ").append(value).append('\n'));
+        final Extension extension = kubernetes;
+        if (extension != null)
+        {
+            extension.metrics(out);
+        }
         return out.toString();
     }
 

@@ -4,6 +4,8 @@ import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.control.gateway.Gateway;
 import io.edgeplane.control.gateway.GatewayException;
 import picocli.CommandLine.Command;
+import io.edgeplane.control.kubernetes.KubernetesSettings;
+import io.fabric8.kubernetes.client.Config;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
@@ -49,6 +51,26 @@ public final class GatewayCommand implements Callable<Integer>
         "only, to rehearse a config and its API changes)")
     String io;
 
+    @Option(names = "--kubernetes", description = "learn Services, EndpointSlices and Nodes from the Kubernetes API " +
+        "server (in-cluster service account, or --kubeconfig)")
+    boolean kubernetes;
+
+    @Option(names = "--kubeconfig", description = "kubeconfig file for --kubernetes (default: in-cluster, else " +
+        "$KUBECONFIG or ~/.kube/config)")
+    Path kubeconfig;
+
+    @Option(names = "--node", description = "this gateway's Kubernetes node name (default: $NODE_NAME, else the " +
+        "host name): its own node is not routed through the tunnel, and it is its identity in the leader Lease")
+    String node;
+
+    @Option(names = "--tunnel", description = "the vxlan port other nodes' pod CIDRs are routed through (default: " +
+        "the config's only vxlan port; none: nodes are not learned)")
+    String tunnel;
+
+    @Option(names = "--lease-namespace", defaultValue = "default", description = "namespace of the " +
+        "edgeplane-lb-allocator Lease (default: default)")
+    String leaseNamespace;
+
     @Override
     public Integer call() throws InterruptedException
     {
@@ -70,6 +92,24 @@ public final class GatewayCommand implements Callable<Integer>
         {
             throw new Main.UserError(ex.getMessage());
         }
+        if (kubernetes)
+        {
+            try
+            {
+                gateway.startKubernetes(kubernetesConfig(), KubernetesSettings.resolve(dataplaneConfig, node,
+                    tunnel, leaseNamespace));
+            }
+            catch (final RuntimeException ex)
+            {
+                gateway.close();
+                throw new Main.UserError("--kubernetes: " + ex.getMessage());
+            }
+        }
+        else if (kubeconfig != null || node != null || tunnel != null)
+        {
+            gateway.close();
+            throw new Main.UserError("--kubeconfig, --node and --tunnel go with --kubernetes");
+        }
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
@@ -85,6 +125,19 @@ public final class GatewayCommand implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    private Config kubernetesConfig()
+    {
+        if (kubeconfig == null)
+        {
+            return Config.autoConfigure(null);
+        }
+        if (!Files.isReadable(kubeconfig))
+        {
+            throw new IllegalArgumentException("cannot read the kubeconfig " + kubeconfig);
+        }
+        return Config.fromKubeconfig(kubeconfig.toFile());
     }
 
     /** The token from --token, --token-file or the environment (in that order; two at once is an error). */

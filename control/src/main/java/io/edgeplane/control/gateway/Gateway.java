@@ -50,6 +50,8 @@ public final class Gateway implements AutoCloseable
     private final Path stateDirectory;
     private final AtomicReferenceArray<PortIo> replacements;
     private final DeviceMonitor monitor;
+    private ServiceResource serviceResource;
+    private volatile io.edgeplane.control.kubernetes.KubernetesSync kubernetes;
 
     /** How ports reach their Linux interfaces. */
     public enum Io
@@ -162,7 +164,8 @@ public final class Gateway implements AutoCloseable
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors()),
                 new NatResource(dataplane.nat(), ports, commands),
-                new ServiceResource(dataplane, ports, config.serviceNetwork(), config.services())), store,
+                serviceResource = new ServiceResource(dataplane, ports, config.serviceNetwork(), config.services(),
+                    config.flowHashSeed())), store,
                 config.flowHashSeed());
             status = new StatusService(dataplane.counters(), commands, dataplane.graph());
             final StateStore.Recovered recovered = store.recover(salvageJournal);
@@ -261,11 +264,44 @@ public final class Gateway implements AutoCloseable
         return monitor == null ? "n/a" : monitor.link(port);
     }
 
+    /**
+     * Learn services, endpoints and nodes from the Kubernetes API server (after the state is restored and the API is
+     * open; returns at once, the first sync follows in the background).
+     */
+    public void startKubernetes(final io.fabric8.kubernetes.client.Config clientConfig,
+        final io.edgeplane.control.kubernetes.KubernetesSync.Settings settings)
+    {
+        final var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(clientConfig).build();
+        final var sync = new io.edgeplane.control.kubernetes.KubernetesSync(client, control, serviceResource,
+            settings);
+        kubernetes = sync;
+        status.kubernetes(new StatusService.Extension()
+        {
+            @Override
+            public com.fasterxml.jackson.databind.JsonNode view()
+            {
+                return sync.view();
+            }
+
+            @Override
+            public void metrics(final StringBuilder out)
+            {
+                sync.metrics(out);
+            }
+        });
+        sync.start();
+    }
+
     /** Graceful stop: API first, then the worker, then ports; state is already durable, counters are written. */
     @Override
     public void close()
     {
         api.close();
+        final var sync = kubernetes;
+        if (sync != null)
+        {
+            sync.close();
+        }
         if (monitor != null)
         {
             monitor.stop();
