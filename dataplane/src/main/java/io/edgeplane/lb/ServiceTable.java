@@ -6,7 +6,9 @@ import io.edgeplane.port.PortTable;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The services as the worker reads them: an immutable snapshot, rebuilt by the control plane on every change and
@@ -40,6 +42,8 @@ public final class ServiceTable
     private final int generation;
     private final int[][] readyBackends;
     private final ServiceNetworkConfig network;
+    /** The Maglev tables by backend set, for the next build to reuse (a change rebuilds only what changed). */
+    private final Map<List<Maglev.Backend>, int[]> tablesBySet;
 
     private ServiceTable()
     {
@@ -57,16 +61,20 @@ public final class ServiceTable
         generation = 0;
         readyBackends = new int[0][];
         network = null;
+        tablesBySet = Map.of();
     }
 
     /**
      * @param ids      each service's stable id (index into the id-indexed arrays).
      * @param versions per id, the version of its backend set.
      * @param idCount  one more than the largest id.
+     * @param previous the table this one replaces: its Maglev tables are reused for unchanged backend sets.
      */
     ServiceTable(final ServiceNetworkConfig network, final List<ServiceConfig> services, final int[] ids,
-        final int[] versions, final int idCount, final PortTable ports, final int maglevSize)
+        final int[] versions, final int idCount, final PortTable ports, final int maglevSize,
+        final ServiceTable previous)
     {
+        tablesBySet = new HashMap<>();
         this.network = network;
         int sum = 0;
         for (final int version : versions)
@@ -96,11 +104,15 @@ public final class ServiceTable
             }
             final Maglev.Backend[] set = ready.toArray(Maglev.Backend[]::new);
             final Maglev.Backend[] sorted = Maglev.sorted(set);
-            final int[] entries = Maglev.build(set, maglevSize);
-            final int[] table = new int[entries.length];
-            for (int e = 0; e < entries.length; e++)
+            // Same backend set and size, same table (Maglev is a function of them): built once, shared.
+            final List<Maglev.Backend> setKey = List.of(sorted);
+            int[] table = tablesBySet.get(setKey);
+            if (table == null)
             {
-                table[e] = sorted[entries[e]].address();
+                final int[] reused = previous.tablesBySet.get(setKey);
+                table = reused != null && reused.length == maglevSize ? reused : addresses(sorted,
+                    Maglev.build(set, maglevSize));
+                tablesBySet.put(setKey, table);
             }
             readyBackends[id] = Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray();
             for (final ServiceConfig.Port port : service.ports())
@@ -156,6 +168,16 @@ public final class ServiceTable
             keys[slot] = frontend[0];
             values[slot] = f;
         }
+    }
+
+    private static int[] addresses(final Maglev.Backend[] sorted, final int[] entries)
+    {
+        final int[] table = new int[entries.length];
+        for (int e = 0; e < entries.length; e++)
+        {
+            table[e] = sorted[entries[e]].address();
+        }
+        return table;
     }
 
     private static long key(final int address, final int protocol, final int port)
@@ -244,6 +266,12 @@ public final class ServiceTable
     public int readyCount(final int frontend)
     {
         return readyBackends[frontendService[frontend]].length;
+    }
+
+    /** A frontend's Maglev table of backend addresses (tests). */
+    int[] maglevTable(final int frontend)
+    {
+        return maglev[frontend];
     }
 
     /** The backend Maglev picks for a flow. */

@@ -101,7 +101,7 @@ public final class Services
         moveVips(next);
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
         table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,
-            network != null ? network.maglevTableSize() : maglevSize);
+            network != null ? network.maglevTableSize() : maglevSize, table);
         this.services = List.copyOf(next);
     }
 
