@@ -142,9 +142,13 @@ public final class ConfigLoader
         final ServiceConfig.Used used = new ServiceConfig.Used();
         final Set<String> names = new HashSet<>();
         final Set<Long> frontends = new HashSet<>();
-        // Addresses given explicitly are taken first, so an allocation never picks one a later service names.
-        for (final ServiceConfig service : services)
+        // Addresses and node ports given explicitly are taken first, so an allocation never picks one a later
+        // service names; a node port given twice is refused here (one pass, no per-service copy: thousands of
+        // services learned from Kubernetes are checked at every change).
+        final java.util.Map<Integer, Integer> givenNodePorts = new java.util.HashMap<>();
+        for (int i = 0; i < services.size(); i++)
         {
+            final ServiceConfig service = services.get(i);
             if (service.clusterIp() != 0)
             {
                 used.addresses.add(service.clusterIp());
@@ -153,14 +157,18 @@ public final class ConfigLoader
             {
                 used.addresses.add(service.loadBalancerIp());
             }
+            final Set<Integer> own = new HashSet<>();
             for (final ServiceConfig.Port port : service.ports())
             {
-                if (port.nodePort() != 0)
+                final int key = port.protocol() << 16 | port.nodePort();
+                if (port.nodePort() != 0 && (givenNodePorts.putIfAbsent(key, i) != null || !own.add(key)))
                 {
-                    used.nodePorts.add(port.protocol() << 16 | port.nodePort());
+                    throw new ConfigException("nodePort", "services[" + i + "].nodePort: " + port.nodePort() + "/" +
+                        (port.protocol() == 6 ? "TCP" : "UDP") + " is already used by another service");
                 }
             }
         }
+        used.nodePorts.addAll(givenNodePorts.keySet());
         final List<ServiceConfig> allocated = new java.util.ArrayList<>();
         for (int i = 0; i < services.size(); i++)
         {
@@ -170,24 +178,15 @@ public final class ConfigLoader
             {
                 throw new ConfigException("name", at + "name: a second service named " + given.name());
             }
-            final ServiceConfig.Used others = new ServiceConfig.Used();
-            others.addresses.addAll(used.addresses);
-            others.nodePorts.addAll(used.nodePorts);
-            for (final ServiceConfig.Port port : given.ports())
-            {
-                others.nodePorts.remove(port.protocol() << 16 | port.nodePort());
-            }
             final ServiceConfig service;
             try
             {
-                service = given.allocate(network, others);
+                service = given.allocate(network, used);
             }
             catch (final ConfigException ex)
             {
                 throw ex.under(at);
             }
-            used.addresses.addAll(others.addresses);
-            used.nodePorts.addAll(others.nodePorts);
             if (service.loadBalancerIp() != 0 && network != null && network.externalLow() != 0 &&
                 !network.external(service.loadBalancerIp()))
             {

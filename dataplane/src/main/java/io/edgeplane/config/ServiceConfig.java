@@ -213,8 +213,9 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
     /**
      * This service with what was left out picked (Kubernetes and MetalLB style): the first free address of the
      * service CIDR for {@code clusterIP} (its network address and .1 are never given), the first free address of the
-     * external range for {@code loadBalancerIP}, the first free node port. {@code used} holds what other services
-     * have (addresses and node ports) and gets this one's.
+     * external range for {@code loadBalancerIP}, the first free node port. {@code used} holds what the services give
+     * (addresses and node ports, this one's included, checked across services by the caller) and gets what is
+     * picked here.
      */
     public ServiceConfig allocate(final ServiceNetworkConfig network, final Used used) throws ConfigException
     {
@@ -264,7 +265,8 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
                     throw new ConfigException("nodePort", "nodePort: 30000-32767 is exhausted");
                 }
             }
-            if (nodePort != 0 && !used.nodePorts.add(port.protocol() << 16 | nodePort))
+            // A given node port is already in used (checked across services by the caller); a picked one is new.
+            if (port.nodePort() == 0 && nodePort != 0 && !used.nodePorts.add(port.protocol() << 16 | nodePort))
             {
                 throw new ConfigException("nodePort", "nodePort: " + nodePort + "/" + (port.protocol() == 6 ?
                     "TCP" : "UDP") + " is already used by another service");

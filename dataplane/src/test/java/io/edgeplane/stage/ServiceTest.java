@@ -392,4 +392,29 @@ class ServiceTest
         }
         assertNotEquals(0, config.services().get(0).ports().get(0).nodePort());
     }
+
+    @Test
+    void aNodePortIsGivenOnceAcrossServicesAndPicksAvoidEveryGivenOne() throws Exception
+    {
+        final ServiceConfig picks = new ServiceConfig("picks", ServiceConfig.NODE_PORT, ip("10.96.0.1"), 0,
+            List.of(new ServiceConfig.Port("", 6, 80, 80, 0)), "None", List.of());
+        final ServiceConfig gives = new ServiceConfig("gives", ServiceConfig.NODE_PORT, ip("10.96.0.2"), 0,
+            List.of(new ServiceConfig.Port("", 6, 80, 80, 30000), new ServiceConfig.Port("", 17, 53, 53, 30000)),
+            "None", List.of());
+        final List<ServiceConfig> allocated = ConfigLoader.allocateServices(null, List.of(picks, gives),
+            new io.edgeplane.port.PortTable(List.of()), java.util.Set.of());
+        assertEquals(30001, allocated.get(0).ports().get(0).nodePort(), "30000/TCP is given by a later service");
+        assertEquals(List.of(30000, 30000), allocated.get(1).ports().stream().map(ServiceConfig.Port::nodePort)
+            .toList(), "the same number over TCP and UDP is two node ports");
+        final ServiceConfig twice = new ServiceConfig("twice", ServiceConfig.NODE_PORT, ip("10.96.0.3"), 0,
+            List.of(new ServiceConfig.Port("", 6, 81, 81, 30000)), "None", List.of());
+        final ConfigException across = assertThrows(ConfigException.class, () -> ConfigLoader.allocateServices(null,
+            List.of(gives, twice), new io.edgeplane.port.PortTable(List.of()), java.util.Set.of()));
+        assertTrue(across.getMessage().contains("services[1].nodePort: 30000/TCP is already used"), across.getMessage());
+        final ServiceConfig inItself = new ServiceConfig("self", ServiceConfig.NODE_PORT, ip("10.96.0.4"), 0,
+            List.of(new ServiceConfig.Port("", 6, 80, 80, 30500), new ServiceConfig.Port("", 6, 81, 81, 30500)),
+            "None", List.of());
+        assertThrows(ConfigException.class, () -> ConfigLoader.allocateServices(null, List.of(inItself),
+            new io.edgeplane.port.PortTable(List.of()), java.util.Set.of()));
+    }
 }

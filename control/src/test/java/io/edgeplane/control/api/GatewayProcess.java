@@ -109,6 +109,11 @@ public final class GatewayProcess implements AutoCloseable
         throw new IOException("gateway did not start: " + String.join("\n", lines));
     }
 
+    public long pid()
+    {
+        return process.pid();
+    }
+
     public String base()
     {
         return base;
