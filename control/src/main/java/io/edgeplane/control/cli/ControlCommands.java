@@ -648,6 +648,53 @@ public final class ControlCommands
         }
     }
 
+    @Command(name = "kubernetes", description = "What the gateway learns from Kubernetes: watches, leader, learned " +
+        "records, skipped objects and why.")
+    public static final class Kubernetes implements Runnable
+    {
+        @Mixin
+        ApiClient client;
+
+        @Override
+        public void run()
+        {
+            final JsonNode view = client.callJson("GET", "/v1/kubernetes", null);
+            if (client.json)
+            {
+                System.out.println(view.toPrettyString());
+                return;
+            }
+            final StringBuilder out = new StringBuilder();
+            out.append("node ").append(view.path("node").asText()).append(view.path("leader").asBoolean() ?
+                " (leader: allocates LoadBalancer addresses)" : " (leader: " + view.path("leaderIdentity")
+                .asText("none") + ")").append('\n');
+            out.append(view.path("connected").asBoolean() ? "connected" : "NOT connected").append(", ")
+                .append(view.path("synced").asBoolean() ? "synced" : "not synced yet").append(", last sync ")
+                .append(view.path("lastSync").asText("never")).append(" (").append(view.path("lastSyncMicros")
+                .asLong() / 1000).append(" ms)\n");
+            view.path("resources").fields().forEachRemaining(e -> out.append(String.format("  %-15s %7d objects, " +
+                "resourceVersion %s%s%n", e.getKey(), e.getValue().path("objects").asLong(),
+                e.getValue().path("resourceVersion").asText("-"), e.getValue().path("watching").asBoolean() ? "" :
+                " (not watching)")));
+            out.append("learned:");
+            view.path("learned").fields().forEachRemaining(e -> out.append(' ').append(e.getKey()).append(' ')
+                .append(e.getValue().asLong()));
+            out.append('\n');
+            for (final JsonNode skip : view.path("skipped"))
+            {
+                out.append("skipped ").append(skip.path("kind").asText()).append(' ').append(skip.path("object")
+                    .asText()).append(" [").append(skip.path("reason").asText()).append("]: ")
+                    .append(skip.path("detail").asText()).append('\n');
+            }
+            out.append("errors ").append(view.path("errors").asLong());
+            if (!view.path("lastError").isNull())
+            {
+                out.append(", last: ").append(view.path("lastError").asText());
+            }
+            System.out.println(out);
+        }
+    }
+
     @Command(name = "counters", description = "Counters of the running gateway.")
     public static final class Counters implements Runnable
     {

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "edgeplane", mixinStandardHelpOptions = true, version = "edgeplane 0.1.0",
     description = "Userspace packet dataplane for an edge gateway.",
     subcommands = {DemoCommand.class, ReplayCommand.class, BenchCommand.class, FibCommand.class,
-        GatewayCommand.class, ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class, ControlCommands.Nat.class, ControlCommands.Service.class,
+        GatewayCommand.class, ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class,
+        ControlCommands.Nat.class, ControlCommands.Service.class, ControlCommands.Kubernetes.class,
         ControlCommands.Counters.class, ControlCommands.Runtime.class, ControlCommands.Trace.class})
 public final class Main implements Runnable
 {

@@ -95,6 +95,7 @@ public final class KubernetesSync implements AutoCloseable
     private volatile long lastSyncMillis = -1;
     private volatile long lastSyncDurationMicros;
     private volatile long lastChangeMicros;
+    private volatile long lastTranslateMicros;
     private volatile long errors;
     private volatile String lastError;
     private volatile long statusWrites;
@@ -328,6 +329,7 @@ public final class KubernetesSync implements AutoCloseable
         }
         translated.clear();
         translated.putAll(seen);
+        lastTranslateMicros = (System.nanoTime() - start) / 1000;
         apply("services", wanted, appliedServices, record -> KubernetesModel.key(record, "name"), skipped);
 
         if (settings.tunnel() != null)
@@ -577,6 +579,7 @@ public final class KubernetesSync implements AutoCloseable
         out.put("lastSync", lastSyncMillis < 0 ? null : Instant.ofEpochMilli(lastSyncMillis).toString());
         out.put("syncs", syncs);
         out.put("lastSyncMicros", lastSyncDurationMicros);
+        out.put("lastTranslateMicros", lastTranslateMicros);
         out.put("lastApplyMicros", lastChangeMicros);
         final ObjectNode resources = out.putObject("resources");
         resource(resources, "services", services);

@@ -302,6 +302,22 @@ class KubernetesSyncTest
         final String metrics = gateway.status().prometheus();
         assertTrue(metrics.contains("edgeplane_kubernetes_skipped_total{reason=\"bad-port\"} 2"), metrics);
         assertTrue(metrics.contains("edgeplane_kubernetes_connected 1"), metrics);
+        // The CLI shows the same, for people.
+        final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(0, io.edgeplane.control.cli.Main.execute("kubernetes", "--api", "http://127.0.0.1:" +
+                gateway.apiPort()));
+        }
+        finally
+        {
+            System.setOut(stdout);
+        }
+        final String table = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(table.contains("skipped Service default/sctp [bad-protocol]: port 80: protocol SCTP"), table);
+        assertTrue(table.contains("node node1 (leader"), table);
         // A skipped object that gets fixed is applied.
         cluster.client().services().resource(MockCluster.service("sctp", "ClusterIP", "10.96.0.30", 80, 80, null))
             .update();
