@@ -59,6 +59,8 @@ public final class KubernetesSync implements AutoCloseable
 {
     private static final long PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MAX_SKIPS_SHOWN = 100;
+    /** The informers' resync: every cached object is delivered again, so a full pass runs at least this often. */
+    private static final long RESYNC_MILLIS = TimeUnit.MINUTES.toMillis(5);
 
     /** Settings from the command line. */
     public record Settings(String node, String tunnel, String leaseNamespace, int tunnelVni, String tunnelMac,
@@ -111,9 +113,9 @@ public final class KubernetesSync implements AutoCloseable
         this.control = control;
         this.serviceResource = serviceResource;
         this.settings = settings;
-        services = client.services().inAnyNamespace().runnableInformer(0);
-        slices = client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0);
-        nodes = client.nodes().runnableInformer(0);
+        services = client.services().inAnyNamespace().runnableInformer(RESYNC_MILLIS);
+        slices = client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(RESYNC_MILLIS);
+        nodes = client.nodes().runnableInformer(RESYNC_MILLIS);
         for (final SharedIndexInformer<? extends HasMetadata> informer : List.of(services, slices, nodes))
         {
             informer.exceptionHandler((started, error) ->

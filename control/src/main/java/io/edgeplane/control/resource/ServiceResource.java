@@ -275,6 +275,7 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
         }
         final ObjectNode answer = Json.STRICT.createObjectNode();
         answer.put("service", table.name(table.service(frontend)));
+        answer.put("targetPort", table.targetPort(frontend));
         if (table.readyCount(frontend) == 0)
         {
             answer.putNull("backend");
@@ -283,7 +284,6 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
         final int hash = io.edgeplane.stage.FlowHash.hash(flowHashSeed, source, address, protocol,
             sourcePort << 16 | port);
         answer.put("backend", io.edgeplane.proto.Ipv4Address.format(table.backend(frontend, hash)));
-        answer.put("targetPort", table.targetPort(frontend));
         return answer;
     }
 

@@ -145,7 +145,8 @@ class KubernetesSyncTest
     {
         await("first sync", () -> view().get("synced").asBoolean());
         createWeb(List.of("10.244.1.10", "10.244.1.11", "10.244.1.12"));
-        await("web served", () -> !"absent".equals(backend("10.96.0.10", 80, 5000)));
+        await("web served with its endpoints", () -> backend("10.96.0.10", 80, 5000) != null &&
+            !"absent".equals(backend("10.96.0.10", 80, 5000)));
         // The named target port resolved through the slice; the not-ready endpoint never chosen.
         assertEquals(8080, gateway.control().get("services", "backend", Map.of("address", "10.96.0.10",
             "port", "80", "source", "10.244.1.7", "sourcePort", "1")).get("targetPort").asInt());
