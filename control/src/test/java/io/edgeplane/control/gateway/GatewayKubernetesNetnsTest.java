@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (AF_PACKET) run in the gateway's namespace; a Service and its EndpointSlice are created there with plain HTTP (as
  * kubectl does); the gateway allocates the LoadBalancer address, writes it to the Service's status and serves it:
  * a client in its own namespace (default offloads and sysctls) fetches a page from the pod through that address.
- * Then the pod moves (the slice names another one) and the client follows. Needs root (CI runs as root); skipped with
+ * While the API server is away the client is still served; when it is back, the pod moves (the slice names another
+ * one) and the client follows; the service goes and its address with it. Needs root (CI runs as root); skipped with
  * a visible reason otherwise; namespaces removed by name.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -43,6 +44,9 @@ class GatewayKubernetesNetnsTest
     private Path dir;
     private GatewayProcess gateway;
     private String api;
+    private java.io.Writer mockControl;
+    private final java.util.concurrent.BlockingQueue<String> mockAnswers =
+        new java.util.concurrent.LinkedBlockingQueue<>();
 
     @BeforeAll
     void setUp() throws Exception
@@ -81,13 +85,18 @@ class GatewayKubernetesNetnsTest
         }
         assertTrue(line != null, "the mock API server did not start");
         api = line.substring("mock api ".length());
+        mockControl = new java.io.OutputStreamWriter(server.getOutputStream(), StandardCharsets.UTF_8);
         final Thread drain = new Thread(() ->
         {
             try
             {
-                while (reader.readLine() != null)
+                String answer;
+                while ((answer = reader.readLine()) != null)
                 {
-                    // keep its pipe from filling
+                    if (answer.equals("stopped") || answer.equals("started"))
+                    {
+                        mockAnswers.add(answer);
+                    }
                 }
             }
             catch (final IOException ignored)
@@ -137,6 +146,13 @@ class GatewayKubernetesNetnsTest
         return result;
     }
 
+    private void mock(final String command) throws Exception
+    {
+        mockControl.write(command + "\n");
+        mockControl.flush();
+        assertEquals(command.equals("stop") ? "stopped" : "started", mockAnswers.poll(20, TimeUnit.SECONDS));
+    }
+
     private static String slice(final String ip)
     {
         return """
@@ -183,6 +199,15 @@ class GatewayKubernetesNetnsTest
         }
         assertEquals("pod1", page, "through the LoadBalancer address");
         assertEquals("pod1", fetch("http://10.1.0.1:30080/whoami"), "through the node port");
+
+        // The API server goes away: forwarding goes on with what the gateway knows.
+        mock("stop");
+        for (int i = 0; i < 8; i++)
+        {
+            assertEquals("pod1", fetch("http://" + vip + "/whoami"), "while the API server is away");
+            Thread.sleep(250);
+        }
+        mock("start");
 
         // The pod is replaced by one elsewhere: new connections follow the EndpointSlice.
         kube("PUT", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/web-abc", slice("10.5.0.2"));

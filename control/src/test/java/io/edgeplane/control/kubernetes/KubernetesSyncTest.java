@@ -289,9 +289,17 @@ class KubernetesSyncTest
             .build()).create();
         cluster.client().nodes().resource(MockCluster.node("node9", "not-a-cidr", "10.3.0.9", "02:00:00:00:42:09"))
             .create();
+        // Headless and ExternalName services are not skipped: there is nothing to serve, by design.
+        cluster.client().services().resource(MockCluster.service("headless", "ClusterIP", "None", 80, 80, null))
+            .create();
+        cluster.client().services().resource(new ServiceBuilder().withNewMetadata().withName("external")
+            .withNamespace("default").endMetadata().withNewSpec().withType("ExternalName")
+            .withExternalName("db.example.com").endSpec().build()).create();
         createWeb(List.of("10.244.1.10"));
         await("web served", () -> "10.244.1.10".equals(backend("10.96.0.10", 80, 5000)));
         await("skips counted", () -> view().get("skipped").size() == 6);
+        assertEquals(0, gateway.control().list("services", Map.of("name", "headless.default")).size());
+        assertEquals(0, gateway.control().list("services", Map.of("name", "external.default")).size());
         final JsonNode counts = view().get("skipCounts");
         assertEquals(1, counts.get("bad-protocol").asInt(), counts.toString());
         assertEquals(2, counts.get("bad-port").asInt(), counts.toString()); // port 70000; 'missing' unresolvable
