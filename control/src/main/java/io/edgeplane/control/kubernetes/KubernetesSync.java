@@ -87,6 +87,8 @@ public final class KubernetesSync implements AutoCloseable
     private final Map<String, ObjectNode> appliedNeighbors = new HashMap<>();
     /** Per node name, the records its last good version gave. */
     private final Map<String, KubernetesModel.NodeRecords> goodNodes = new HashMap<>();
+    /** LoadBalancer addresses allocated here whose status write failed (retried every second while leader). */
+    private final Map<String, String> pending = new java.util.concurrent.ConcurrentHashMap<>();
     /** Translation cache: service id → (fingerprint of the objects it came from, result). */
     private final Map<String, Cached> translated = new HashMap<>();
 
@@ -285,8 +287,6 @@ public final class KubernetesSync implements AutoCloseable
     {
         return leader && !pending.isEmpty();
     }
-
-    private final Map<String, String> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     private void reconcile()
     {
