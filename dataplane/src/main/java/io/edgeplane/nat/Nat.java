@@ -36,8 +36,6 @@ public final class Nat
     private final long k1;
     private FeatureArc unicast;
     private String stage;
-    private WorkerTimers timers;
-    private int timerOwner = -1;
     private volatile NatSettings settings;
     private volatile SessionTable table;
     private NatConfig config;
@@ -64,18 +62,14 @@ public final class Nat
     {
         this.unicast = unicast;
         this.stage = stage;
-        this.timers = timers;
-        this.timerOwner = timers.register(this::onTimer);
+        timers.poller(this::pollExpiry);
         routes.onChange(this::reconcile);
     }
 
-    private void onTimer(final long cookie, final long nowNanos)
+    private int pollExpiry(final long nowNanos, final int limit)
     {
         final SessionTable t = table;
-        if (t != null)
-        {
-            t.onTimer(cookie, nowNanos);
-        }
+        return t == null ? 0 : t.pollExpiry(nowNanos, limit);
     }
 
     /** The settings in force, or null when NAT is off (worker: once per vector). */
@@ -177,10 +171,7 @@ public final class Nat
         if (table == null)
         {
             // nat.maxSessions sizes the one connection table, also when only services use it (inside: []).
-            final SessionTable t = new SessionTable(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS,
-                k0, k1, portSeed);
-            t.attach(timers, timerOwner);
-            table = t;
+            table = new SessionTable(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS, k0, k1, portSeed);
         }
         final boolean[] everywhere = new boolean[PortTable.CAPACITY];
         if (servicesActive)

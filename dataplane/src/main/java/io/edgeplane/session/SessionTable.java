@@ -1,7 +1,6 @@
 package io.edgeplane.session;
 
 import io.edgeplane.proto.Ipv4Flyweight;
-import io.edgeplane.timer.WorkerTimers;
 
 /**
  * One worker's connection table (Linux's conntrack, VPP's NAT44-ED sessions), preallocated and made of primitive
@@ -23,10 +22,14 @@ import io.edgeplane.timer.WorkerTimers;
  * caller chooses at random at start. A slot is two longs: the addresses, then the ports, protocol, kind and the
  * entry's id, so a probe touches one cache line and compares without reading the session.
  * <p>
- * Expiry: each session has one timer on the worker's wheel, set when it is created (spread over a second so a burst
- * of sessions does not crowd one tick); a packet only stamps {@link #touch last-seen}. When the timer fires the session is removed if it has been idle for its timeout (which
- * depends on its protocol and TCP state), otherwise the timer is set again for when it would be (VPP's lazy expiry:
- * no timer work per packet). Owned by the worker thread.
+ * Expiry: each session has one timer, set when it is created; a packet only stamps {@link #touch last-seen}. When
+ * the timer fires the session is removed if it has been idle for its timeout (which depends on its protocol and TCP
+ * state), otherwise the timer is set again for when it would be (VPP's lazy expiry: no timer work per packet). The
+ * timers are the table's own hashed wheel of intrusive lists (4,096 spokes of 2^24 ns, one turn about 69 s; links
+ * in per-session arrays): setting and cancelling one is O(1) however many share a spoke, where a general wheel
+ * (Agrona's scans a spoke for a free slot, and maps timer ids to owners) made a burst of new sessions quadratic. The
+ * worker polls it ({@link #pollExpiry}) with its clock; a timer fires within a tick of its time. Owned by the
+ * worker thread.
  */
 public final class SessionTable
 {
@@ -95,7 +98,11 @@ public final class SessionTable
     private final long[] index;
     private final int mask;
     private final int[] sessions;
-    private final long[] timerIds;
+    private final int[] spokeHead = new int[WHEEL_SPOKES];
+    private final int[] timerNext;
+    private final int[] timerPrev;
+    private final long[] timerDue;
+    private long wheelTick = Long.MIN_VALUE;
     private final int[] freeSessions;
     private int freeSessionCount;
     private final int[] mappings;
@@ -107,8 +114,6 @@ public final class SessionTable
     private final int[] fragmentGenerations = new int[FRAGMENT_SLOTS];
     private final long[] fragmentExpiry = new long[FRAGMENT_SLOTS];
     private final long[] timeoutNanos = {300_000_000_000L, 7440_000_000_000L, 240_000_000_000L, 60_000_000_000L};
-    private WorkerTimers timers;
-    private int timerOwner = -1;
     private int random;
     private long created;
     private long expired;
@@ -132,7 +137,11 @@ public final class SessionTable
         this.index = new long[slots * 2];
         this.mask = slots - 1;
         this.sessions = new int[capacity * S_FIELDS];
-        this.timerIds = new long[capacity];
+        this.timerNext = new int[capacity];
+        this.timerPrev = new int[capacity];
+        this.timerDue = new long[capacity];
+        java.util.Arrays.fill(spokeHead, -1);
+        java.util.Arrays.fill(timerPrev, UNSCHEDULED);
         this.freeSessions = new int[capacity];
         this.mappings = new int[capacity * M_FIELDS];
         this.freeMappings = new int[capacity];
@@ -146,12 +155,11 @@ public final class SessionTable
         random = portSeed * 0x9E3779B9 | 1;
     }
 
-    /** Expire sessions with the worker's timers (once, before traffic). */
-    public void attach(final WorkerTimers timers, final int owner)
-    {
-        this.timers = timers;
-        this.timerOwner = owner;
-    }
+    /** Spokes of the expiry wheel (a power of two) and the width of one, 2^24 ns. */
+    private static final int WHEEL_SPOKES = 1 << 12;
+    private static final int TICK_SHIFT = 24;
+    /** {@link #timerPrev} of a session without a timer (a session at a spoke's head has {@code -1 - spoke}). */
+    private static final int UNSCHEDULED = Integer.MIN_VALUE;
 
     /** The idle timeouts for the next expiry checks ({@link #TIMEOUT_UDP} ... {@link #TIMEOUT_ICMP}), in ns. */
     public void timeouts(final long udp, final long tcpEstablished, final long tcpTransitory, final long icmp)
@@ -388,16 +396,11 @@ public final class SessionTable
             mappings[mapping * M_FIELDS + M_SESSIONS]++;
         }
         touch(s, nowNanos);
-        timerIds[s] = timers == null ? -1 :
-            timers.schedule(timerOwner, cookie(s), nowNanos + timeoutNanos[timeoutClass(s)] + spread(s));
+        schedule(s, nowNanos + timeoutNanos[timeoutClass(s)]);
         created++;
         return s;
     }
 
-    private long cookie(final int s)
-    {
-        return (long)sessions[s * S_FIELDS + S_GENERATION] << ID_BITS | s;
-    }
 
     /** Remove a session (and its mapping when it was the last to use it). */
     public void delete(final int s)
@@ -418,10 +421,7 @@ public final class SessionTable
         {
             deleteMapping(mapping);
         }
-        if (timers != null && timerIds[s] != -1)
-        {
-            timers.cancel(timerIds[s]);
-        }
+        unschedule(s);
         sessions[row + S_IN_USE] = 0;
         sessions[row + S_GENERATION] = (sessions[row + S_GENERATION] + 1) & 0x7FFF_FFFF;
         freeSessions[freeSessionCount++] = s;
@@ -514,6 +514,7 @@ public final class SessionTable
     /** Track the TCP state from a segment's flags seen in {@code direction}. */
     public void tcpFlags(final int s, final int direction, final int flags)
     {
+        final int before = timeoutClass(s);
         int state = sessions[s * S_FIELDS + S_TCP_STATE];
         if ((flags & 0x02) != 0)
         {
@@ -528,6 +529,13 @@ public final class SessionTable
             state |= TCP_RST;
         }
         sessions[s * S_FIELDS + S_TCP_STATE] = state;
+        // Closing shortens the timeout (established 2 h 4 min to transitory 4 min): bring the timer forward so the
+        // session and its port do not linger for the longer one.
+        if (timeoutClass(s) != before && timerPrev[s] != UNSCHEDULED && deadline(s) < timerDue[s])
+        {
+            unschedule(s);
+            schedule(s, deadline(s));
+        }
     }
 
     public static boolean tcpEstablished(final int state)
@@ -554,35 +562,110 @@ public final class SessionTable
         return lastSeen(s) + timeoutNanos[timeoutClass(s)];
     }
 
-    /**
-     * Up to about a second (1024 ticks) added to a session's timer, different per session: sessions made in the same
-     * millisecond (a burst, a trace with equal timestamps) would otherwise all land in one tick of the wheel, whose
-     * per-tick room grows for every tick at once. Expiry is late by at most that much, never early.
-     */
-    private static long spread(final int s)
+    private void schedule(final int s, final long due)
     {
-        return ((s * 0x9E37_79B9) >>> 22) * WorkerTimers.TICK_NANOS;
+        final int spoke = (int)(due >> TICK_SHIFT) & (WHEEL_SPOKES - 1);
+        final int head = spokeHead[spoke];
+        timerDue[s] = due;
+        timerPrev[s] = -1 - spoke;
+        timerNext[s] = head;
+        if (head >= 0)
+        {
+            timerPrev[head] = s;
+        }
+        spokeHead[spoke] = s;
     }
 
-    /** The session's timer fired (worker timers): remove it if it has been idle long enough, else wait again. */
-    public void onTimer(final long cookie, final long nowNanos)
+    private void unschedule(final int s)
     {
-        final int s = (int)(cookie & ((1 << ID_BITS) - 1));
-        if (s >= capacity || !inUse(s) || generation(s) != (int)(cookie >>> ID_BITS))
+        final int prev = timerPrev[s];
+        if (prev == UNSCHEDULED)
         {
             return;
         }
-        timerIds[s] = -1;
-        final long deadline = deadline(s);
-        if (deadline <= nowNanos)
+        final int next = timerNext[s];
+        if (prev < 0)
         {
-            expired++;
-            delete(s);
+            spokeHead[-1 - prev] = next;
         }
         else
         {
-            timerIds[s] = timers.schedule(timerOwner, cookie, deadline + spread(s));
+            timerNext[prev] = next;
         }
+        if (next >= 0)
+        {
+            timerPrev[next] = prev;
+        }
+        timerPrev[s] = UNSCHEDULED;
+    }
+
+    /**
+     * Fire the session timers due by {@code nowNanos} (the worker's clock), at most {@code limit}: a session idle for
+     * its timeout is removed, one that saw packets since is set again for when it would be. The wheel walks the
+     * spokes of the ticks that have fully passed; a jump of more than a turn walks every spoke once (each due timer
+     * fires, as the check is on its time, not its spoke). Stopped by the limit, the next call resumes at the same
+     * spoke.
+     *
+     * @return the timers that fired.
+     */
+    public int pollExpiry(final long nowNanos, final int limit)
+    {
+        final long nowTick = nowNanos >> TICK_SHIFT;
+        if (wheelTick == Long.MIN_VALUE || wheelTick > nowTick)
+        {
+            wheelTick = nowTick;
+            return 0;
+        }
+        int fired = 0;
+        for (int walked = 0; wheelTick < nowTick; walked++)
+        {
+            if (walked == WHEEL_SPOKES)
+            {
+                wheelTick = nowTick; // a whole turn walked at this time: every timer due by now has fired
+                break;
+            }
+            int s = spokeHead[(int)wheelTick & (WHEEL_SPOKES - 1)];
+            while (s >= 0)
+            {
+                final int next = timerNext[s];
+                if (timerDue[s] <= nowNanos)
+                {
+                    if (fired == limit)
+                    {
+                        return fired;
+                    }
+                    fired++;
+                    unschedule(s);
+                    final long deadline = deadline(s);
+                    if (deadline <= nowNanos)
+                    {
+                        expired++;
+                        delete(s);
+                    }
+                    else
+                    {
+                        schedule(s, deadline);
+                    }
+                }
+                s = next;
+            }
+            wheelTick++;
+        }
+        return fired;
+    }
+
+    /** Sessions with a timer set (every session in use). */
+    public int scheduled()
+    {
+        int count = 0;
+        for (int spoke = 0; spoke < WHEEL_SPOKES; spoke++)
+        {
+            for (int s = spokeHead[spoke]; s >= 0; s = timerNext[s])
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * A timer belongs to an owner (ARP pacing, neighbor ageing, later NAT sessions) and carries a 56-bit cookie the
  * owner chooses (e.g. port and address); on expiry the owner's {@link Handler} gets the cookie. Scheduling
- * allocates only when the wheel or the cookie map grows. Owned by the worker thread.
+ * allocates only when the wheel or the cookie map grows. Components with many timers of their own (each session
+ * table has its own O(1) wheel) register a {@link Poller} instead. Owned by the worker thread.
  */
 public final class WorkerTimers
 {
@@ -23,6 +24,14 @@ public final class WorkerTimers
     public static final int POLL_LIMIT = 4096;
     public static final int MAX_TICKS_PER_POLL = 1 << 16;
     private static final long COOKIE_MASK = (1L << 56) - 1;
+
+    /** Something with timers of its own (the session tables' wheel), polled with the clock after the wheel. */
+    @FunctionalInterface
+    public interface Poller
+    {
+        /** Fire what is due by {@code nowNanos}, at most {@code limit}; returns how many fired. */
+        int poll(long nowNanos, int limit);
+    }
 
     /** Told when one of its timers expires. */
     @FunctionalInterface
@@ -37,6 +46,7 @@ public final class WorkerTimers
     private final Handler[] handlers = new Handler[256];
     private final DeadlineTimerWheel.TimerHandler onExpiry = this::expire;
     private int owners;
+    private Poller[] pollers = new Poller[0];
     private long nowNanos;
     private boolean started;
 
@@ -45,6 +55,13 @@ public final class WorkerTimers
     {
         handlers[owners] = handler;
         return owners++;
+    }
+
+    /** Add a poller (before traffic). */
+    public void poller(final Poller poller)
+    {
+        pollers = java.util.Arrays.copyOf(pollers, pollers.length + 1);
+        pollers[pollers.length - 1] = poller;
     }
 
     /** The cached clock. */
@@ -103,16 +120,22 @@ public final class WorkerTimers
         {
             return 0;
         }
+        int fired = 0;
         if (wheel.timerCount() == 0)
         {
             wheel.currentTickTime(nowNanos);
-            return 0;
         }
-        int fired = 0;
-        for (int ticks = 0; ticks < MAX_TICKS_PER_POLL && fired < POLL_LIMIT && wheel.currentTickTime() <= nowNanos;
-            ticks++)
+        else
         {
-            fired += wheel.poll(nowNanos, onExpiry, POLL_LIMIT - fired);
+            for (int ticks = 0; ticks < MAX_TICKS_PER_POLL && fired < POLL_LIMIT &&
+                wheel.currentTickTime() <= nowNanos; ticks++)
+            {
+                fired += wheel.poll(nowNanos, onExpiry, POLL_LIMIT - fired);
+            }
+        }
+        for (final Poller poller : pollers)
+        {
+            fired += poller.poll(nowNanos, POLL_LIMIT);
         }
         return fired;
     }

@@ -149,7 +149,7 @@ class SessionTableTest
     {
         final WorkerTimers timers = new WorkerTimers();
         final SessionTable table = new SessionTable(64, 1, 2, 3);
-        table.attach(timers, timers.register(table::onTimer));
+        timers.poller(table::pollExpiry);
         timers.advanceTo(0);
         final int udp = table.createSession(17, 1, 1000, 2, 53, 2, 53, 3, 1000, -1, 0, 0);
         final int refreshed = table.createSession(17, 1, 1001, 2, 53, 2, 53, 3, 1001, -1, 0, 0);
@@ -181,5 +181,59 @@ class SessionTableTest
         assertEquals(0, table.size());
         assertEquals(4, table.expired());
         assertNotEquals(0, table.created());
+    }
+
+    @Test
+    void aBurstOfSessionsExpiresOnTimeWithinThePollLimitAndAfterAClockJump()
+    {
+        final int n = 50_000;
+        final SessionTable table = new SessionTable(n, 1, 2, 3);
+        for (int i = 0; i < n; i++)
+        {
+            // All made in the same nanosecond: one spoke of the wheel holds them all.
+            table.createSession(17, 0x0A040000 | i, 1000, 2, 53, 2, 53, 3, 1000 + i % 60000, -1, 0, 5 * SEC);
+        }
+        assertEquals(n, table.scheduled());
+        table.pollExpiry(5 * SEC, 4096);
+        assertEquals(0, table.pollExpiry(304 * SEC, 4096), "nothing before 300 s idle");
+        assertEquals(n, table.size());
+        int fired = 0;
+        int calls = 0;
+        for (int got; (got = table.pollExpiry(306 * SEC, 4096)) > 0; calls++)
+        {
+            assertTrue(got <= 4096, "the limit holds: " + got);
+            fired += got;
+        }
+        assertEquals(n, fired);
+        assertEquals(0, table.size());
+        assertEquals(0, table.scheduled());
+        assertTrue(calls >= n / 4096, "spread over calls: " + calls);
+
+        // Sessions made after a long quiet gap (more than a turn of the wheel) still expire on time.
+        final int late = table.createSession(17, 1, 1, 2, 2, 2, 2, 3, 1, -1, 0, 1_000 * SEC);
+        table.pollExpiry(1_000 * SEC, 4096);
+        table.pollExpiry(1_299 * SEC, 4096);
+        assertTrue(table.inUse(late));
+        table.pollExpiry(1_301 * SEC, 4096);
+        assertTrue(!table.inUse(late), "gone a second after its 300 s");
+    }
+
+    @Test
+    void closingAnEstablishedTcpSessionBringsItsTimerForward()
+    {
+        final SessionTable table = new SessionTable(8, 1, 2, 3);
+        table.pollExpiry(0, 100);
+        final int tcp = table.createSession(6, 1, 1002, 2, 80, 2, 80, 3, 1002, -1, 0, 0);
+        table.tcpFlags(tcp, SessionTable.ORIGINAL, 0x02);
+        table.tcpFlags(tcp, SessionTable.REPLY, 0x12);
+        table.touch(tcp, 100 * SEC);
+        table.pollExpiry(400 * SEC, 100);
+        assertTrue(table.inUse(tcp), "established: 7440 s");
+        table.touch(tcp, 500 * SEC);
+        table.tcpFlags(tcp, SessionTable.ORIGINAL, 0x11); // FIN
+        table.pollExpiry(739 * SEC, 100);
+        assertTrue(table.inUse(tcp));
+        table.pollExpiry(741 * SEC, 100);
+        assertTrue(!table.inUse(tcp), "closing: gone 240 s after its last packet, not 7440 s");
     }
 }
