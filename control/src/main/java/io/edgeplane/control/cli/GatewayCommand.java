@@ -5,6 +5,7 @@ import io.edgeplane.control.gateway.Gateway;
 import io.edgeplane.control.gateway.GatewayException;
 import picocli.CommandLine.Command;
 import io.edgeplane.control.kubernetes.KubernetesSettings;
+import io.edgeplane.control.kubernetes.KubernetesSync;
 import io.fabric8.kubernetes.client.Config;
 import picocli.CommandLine.Option;
 
@@ -83,6 +84,25 @@ public final class GatewayCommand implements Callable<Integer>
             case "none" -> Gateway.Io.NONE;
             default -> throw new Main.UserError("--io: expected afpacket, pcap or none, got " + io);
         };
+        // Checked before the gateway starts, so a bad option touches no state.
+        if (!kubernetes && (kubeconfig != null || node != null || tunnel != null))
+        {
+            throw new Main.UserError("--kubeconfig, --node and --tunnel go with --kubernetes");
+        }
+        Config kubeClient = null;
+        KubernetesSync.Settings kubeSettings = null;
+        if (kubernetes)
+        {
+            try
+            {
+                kubeClient = kubernetesConfig();
+                kubeSettings = KubernetesSettings.resolve(dataplaneConfig, node, tunnel, leaseNamespace);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new Main.UserError("--kubernetes: " + ex.getMessage());
+            }
+        }
         final Gateway gateway;
         try
         {
@@ -96,19 +116,13 @@ public final class GatewayCommand implements Callable<Integer>
         {
             try
             {
-                gateway.startKubernetes(kubernetesConfig(), KubernetesSettings.resolve(dataplaneConfig, node,
-                    tunnel, leaseNamespace));
+                gateway.startKubernetes(kubeClient, kubeSettings);
             }
             catch (final RuntimeException ex)
             {
                 gateway.close();
                 throw new Main.UserError("--kubernetes: " + ex.getMessage());
             }
-        }
-        else if (kubeconfig != null || node != null || tunnel != null)
-        {
-            gateway.close();
-            throw new Main.UserError("--kubeconfig, --node and --tunnel go with --kubernetes");
         }
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
@@ -137,7 +151,15 @@ public final class GatewayCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("cannot read the kubeconfig " + kubeconfig);
         }
-        return Config.fromKubeconfig(kubeconfig.toFile());
+        try
+        {
+            return Config.fromKubeconfig(kubeconfig.toFile());
+        }
+        catch (final RuntimeException ex)
+        {
+            final String message = String.valueOf(ex.getMessage()).strip().lines().findFirst().orElse("");
+            throw new IllegalArgumentException("kubeconfig " + kubeconfig + " is not valid (" + message + ")");
+        }
     }
 
     /** The token from --token, --token-file or the environment (in that order; two at once is an error). */

@@ -365,4 +365,31 @@ class KubernetesSyncTest
         await("relearned", () -> "10.244.1.11".equals(backend("10.96.0.10", 80, 1)));
         assertNotNull(view().get("resources").get("services").get("resourceVersion").asText(null));
     }
+
+    @Test
+    void badKubernetesOptionsAreRefusedBeforeTheGatewayTouchesItsState() throws Exception
+    {
+        final Path config = dir.resolve("config.json");
+        java.nio.file.Files.writeString(config, CONFIG);
+        final Path badKubeconfig = dir.resolve("bad-kubeconfig");
+        java.nio.file.Files.writeString(badKubeconfig, "clusters: [");
+        final String[][] cases = {
+            {"--kubeconfig", dir.resolve("missing").toString(), "cannot read the kubeconfig"},
+            {"--kubeconfig", badKubeconfig.toString(), "is not valid"},
+            {"--tunnel", "Port1", "--tunnel: Port1 is not a vxlan port of the config"}};
+        for (final String[] bad : cases)
+        {
+            final java.io.StringWriter err = new java.io.StringWriter();
+            final Path state = dir.resolve("state-" + bad[0].substring(2));
+            assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "gateway",
+                "--config", config.toString(), "--state", state.toString(), "--api", "127.0.0.1:0", "--io", "none",
+                "--kubernetes", bad[0], bad[1]));
+            assertTrue(err.toString().contains(bad[2]), err.toString());
+            assertFalse(java.nio.file.Files.exists(state), "no state made");
+        }
+        final java.io.StringWriter err = new java.io.StringWriter();
+        assertEquals(1, io.edgeplane.control.cli.Main.execute(new java.io.PrintWriter(err, true), "gateway",
+            "--config", config.toString(), "--api", "127.0.0.1:0", "--io", "none", "--node", "n1"));
+        assertTrue(err.toString().contains("go with --kubernetes"), err.toString());
+    }
 }
