@@ -26,9 +26,25 @@ cat > "$WORK/config.json" <<JSON
 JSON
 
 # 1. Edgeplane, with each port implementation: the gateway namespace has no IP addresses, the process owns the ports.
+#    PERF=1: also profile the AF_PACKET gateway during its flood (perf record -e cpu-clock -g on its process) and
+#    print where its threads' time goes: per thread and object (kernel, JIT-compiled Java, libjvm), then per symbol.
 for io in afpacket pcap; do
     start_gateway "$io" "$WORK/config.json"
+    PERF_PID=""
+    if [ -n "${PERF:-}" ] && [ "$io" = afpacket ]; then
+        perf record -q -e cpu-clock -g -p "$GATEWAY_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+        PERF_PID=$!
+    fi
     measure "ep-$io"
+    if [ -n "$PERF_PID" ]; then
+        wait "$PERF_PID" || true
+        echo "perf, gateway process during the flood (share of samples by thread and object, then by symbol):"
+        # (head closes the pipe early: not a failure of the benchmark)
+        perf report -i "$WORK/perf.data" --stdio --no-children --sort comm,dso -q -g none 2>/dev/null |
+            grep -v '^$' | head -8 || true
+        perf report -i "$WORK/perf.data" --stdio --no-children --sort sym -q -g none 2>/dev/null | grep -v '^$' |
+            head -25 || true
+    fi
     stop_gateway
 done
 
