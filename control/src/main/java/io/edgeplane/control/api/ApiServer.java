@@ -64,6 +64,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ApiServer implements AutoCloseable
 {
     public static final int MAX_BODY = 64 * 1024;
+    /** An oversized body up to this length is read and discarded before the 413, so the answer arrives. */
+    static final long DRAIN_LIMIT = 1 << 20;
     public static final int MIN_TOKEN_LENGTH = 16;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -273,8 +275,19 @@ public final class ApiServer implements AutoCloseable
         final long length = request.getLength();
         if (length > MAX_BODY)
         {
-            error(new Call(request, response, callback, null),
-                new ApiException(413, null, "request body larger than " + MAX_BODY + " bytes"));
+            final Call call = new Call(request, response, callback, null);
+            final ApiException tooLarge = new ApiException(413, null, "request body larger than " + MAX_BODY +
+                " bytes");
+            if (length <= DRAIN_LIMIT)
+            {
+                // Read and discard it first: a connection closed with the body unread is reset by the kernel, and
+                // the client may lose the 413 with it.
+                Content.Source.consumeAll(request, Callback.from(
+                    () -> request.getContext().execute(() -> error(call, tooLarge)),
+                    failure -> request.getContext().execute(() -> error(call, tooLarge))));
+                return;
+            }
+            error(call, tooLarge);
             return;
         }
         // The body arrives asynchronously: no thread waits for a slow client.
