@@ -23,7 +23,7 @@ import java.util.Map;
  * the {@link ServiceNetworkConfig} as Kubernetes and MetalLB do (0 until then).
  */
 public record ServiceConfig(String name, String type, int clusterIp, int loadBalancerIp, List<Port> ports,
-    String sessionAffinity, int affinityTimeoutSeconds, List<Backend> backends)
+    String sessionAffinity, int affinityTimeoutSeconds, List<Backend> backends, boolean allocateLoadBalancerNodePorts)
 {
     public static final String CLIENT_IP = "ClientIP";
     /** Kubernetes' default {@code sessionAffinityConfig.clientIP.timeoutSeconds}. */
@@ -32,7 +32,14 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
     public ServiceConfig(final String name, final String type, final int clusterIp, final int loadBalancerIp,
         final List<Port> ports, final String sessionAffinity, final List<Backend> backends)
     {
-        this(name, type, clusterIp, loadBalancerIp, ports, sessionAffinity, DEFAULT_AFFINITY_TIMEOUT, backends);
+        this(name, type, clusterIp, loadBalancerIp, ports, sessionAffinity, DEFAULT_AFFINITY_TIMEOUT, backends, true);
+    }
+
+    public ServiceConfig(final String name, final String type, final int clusterIp, final int loadBalancerIp,
+        final List<Port> ports, final String sessionAffinity, final int affinityTimeoutSeconds,
+        final List<Backend> backends)
+    {
+        this(name, type, clusterIp, loadBalancerIp, ports, sessionAffinity, affinityTimeoutSeconds, backends, true);
     }
 
     /** {@code sessionAffinityConfig} as in the Service spec: {@code {"clientIP": {"timeoutSeconds": 10800}}}. */
@@ -136,7 +143,8 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         @JsonProperty("loadBalancerIP") final String loadBalancerIp, @JsonProperty("ports") final List<Port> ports,
         @JsonProperty("sessionAffinity") final String sessionAffinity,
         @JsonProperty("sessionAffinityConfig") final AffinityConfig affinityConfig,
-        @JsonProperty("backends") final List<Backend> backends)
+        @JsonProperty("backends") final List<Backend> backends,
+        @JsonProperty("allocateLoadBalancerNodePorts") final Boolean allocateNodePorts)
     {
         Json.required(name, "name");
         if (!name.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?"))
@@ -156,6 +164,10 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         {
             throw new IllegalArgumentException("loadBalancerIP: only for type LoadBalancer");
         }
+        if (allocateNodePorts != null && !LOAD_BALANCER.equals(kind))
+        {
+            throw new IllegalArgumentException("allocateLoadBalancerNodePorts: only for type LoadBalancer");
+        }
         for (final Port port : ports)
         {
             if (port.nodePort() != 0 && CLUSTER_IP.equals(kind))
@@ -173,7 +185,7 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         return new ServiceConfig(name, kind, clusterIp == null ? 0 : Fields.address(clusterIp, "clusterIP"),
             loadBalancerIp == null ? 0 : Fields.address(loadBalancerIp, "loadBalancerIP"), ports, affinity,
             Fields.range(timeout, DEFAULT_AFFINITY_TIMEOUT, 1, 86_400, "timeoutSeconds"),
-            backends == null ? List.of() : backends);
+            backends == null ? List.of() : backends, allocateNodePorts == null || allocateNodePorts);
     }
 
     @JsonValue
@@ -197,12 +209,25 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
             json.put("sessionAffinityConfig", Map.of("clientIP", Map.of("timeoutSeconds", affinityTimeoutSeconds)));
         }
         json.put("backends", backends);
+        if (!allocateLoadBalancerNodePorts)
+        {
+            json.put("allocateLoadBalancerNodePorts", false);
+        }
         return json;
     }
 
     public boolean nodePorts()
     {
         return !CLUSTER_IP.equals(type);
+    }
+
+    /**
+     * True when a port without a {@code nodePort} gets one picked: NodePort services, and LoadBalancer ones unless
+     * {@code "allocateLoadBalancerNodePorts": false} (as in the Service spec: the VIP alone, no node ports).
+     */
+    public boolean allocatesNodePorts()
+    {
+        return NODE_PORT.equals(type) || LOAD_BALANCER.equals(type) && allocateLoadBalancerNodePorts;
     }
 
     public boolean loadBalancer()
@@ -251,7 +276,7 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         for (final Port port : ports)
         {
             int nodePort = port.nodePort();
-            if (nodePorts() && nodePort == 0)
+            if (allocatesNodePorts() && nodePort == 0)
             {
                 for (int candidate = NODE_PORT_MIN; candidate <= NODE_PORT_MAX && nodePort == 0; candidate++)
                 {
@@ -279,7 +304,7 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
             used.addresses.add(balancer);
         }
         return new ServiceConfig(name, type, cluster, balancer, withNodePorts, sessionAffinity, affinityTimeoutSeconds,
-            backends);
+            backends, allocateLoadBalancerNodePorts);
     }
 
     /** What services already hold: addresses (cluster IPs and VIPs) and node ports ({@code protocol << 16 | port}). */

@@ -417,4 +417,33 @@ class ServiceTest
         assertThrows(ConfigException.class, () -> ConfigLoader.allocateServices(null, List.of(inItself),
             new io.edgeplane.port.PortTable(List.of()), java.util.Set.of()));
     }
+
+    @Test
+    void aLoadBalancerWithoutNodePortAllocationGetsItsVipAndNoNodePort() throws Exception
+    {
+        final ServiceConfig vipOnly = io.edgeplane.config.Json.bind(io.edgeplane.config.Json.STRICT.readTree("""
+            { "name": "vip-only", "type": "LoadBalancer", "clusterIP": "10.96.0.7",
+              "allocateLoadBalancerNodePorts": false,
+              "ports": [ { "port": 80 }, { "port": 81, "nodePort": 30081 } ] }
+            """), ServiceConfig.class);
+        final io.edgeplane.config.ServiceNetworkConfig network = io.edgeplane.config.Json.bind(
+            io.edgeplane.config.Json.STRICT.readTree("{ \"externalServiceIPs\": \"10.1.0.100-10.1.0.120\" }"),
+            io.edgeplane.config.ServiceNetworkConfig.class);
+        final ServiceConfig allocated = ConfigLoader.allocateServices(network, List.of(vipOnly),
+            new io.edgeplane.port.PortTable(List.of()), java.util.Set.of()).get(0);
+        assertEquals(ip("10.1.0.100"), allocated.loadBalancerIp(), "the VIP is still allocated");
+        assertEquals(0, allocated.ports().get(0).nodePort(), "no node port picked");
+        assertEquals(30081, allocated.ports().get(1).nodePort(), "one given explicitly is kept");
+        final String json = io.edgeplane.config.Json.STRICT.writeValueAsString(allocated);
+        assertTrue(json.contains("\"allocateLoadBalancerNodePorts\":false"), json);
+        assertEquals(allocated, io.edgeplane.config.Json.bind(io.edgeplane.config.Json.STRICT.readTree(json),
+            ServiceConfig.class), "round trip (snapshot, journal)");
+        final ConfigException wrongType = assertThrows(ConfigException.class, () -> io.edgeplane.config.Json.bind(
+            io.edgeplane.config.Json.STRICT.readTree("""
+                { "name": "c", "clusterIP": "10.96.0.8", "allocateLoadBalancerNodePorts": false,
+                  "ports": [ { "port": 80 } ] }
+                """), ServiceConfig.class));
+        assertTrue(wrongType.getMessage().contains("allocateLoadBalancerNodePorts: only for type LoadBalancer"),
+            wrongType.getMessage());
+    }
 }

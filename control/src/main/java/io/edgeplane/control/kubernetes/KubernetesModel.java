@@ -35,7 +35,9 @@ import java.util.Map;
  *       spec's numeric {@code targetPort}.</li>
  *   <li>The LoadBalancer address is {@code status.loadBalancer.ingress[0].ip}, else {@code spec.loadBalancerIP},
  *       else MetalLB's {@code metallb.universe.tf/loadBalancerIPs} annotation; without one the service is served as
- *       a NodePort (pending, as in Kubernetes) unless this gateway allocates (the leader).</li>
+ *       a NodePort (or a ClusterIP when it has no node ports: pending, as in Kubernetes) unless this gateway
+ *       allocates (the leader). {@code allocateLoadBalancerNodePorts: false} carries over: no node ports are picked
+ *       here for ports Kubernetes gave none.</li>
  *   <li>A Node other than this one, with {@code spec.podCIDR} and Flannel's VXLAN annotations (VTEP MAC in
  *       {@code flannel.alpha.coreos.com/backend-data}, underlay address in {@code .../public-ip}, else the node's
  *       InternalIP), becomes a route {@code podCIDR via <podCIDR network address>} on the tunnel port and a neighbor
@@ -163,8 +165,17 @@ public final class KubernetesModel
             return Result.skip("Service", id, "bad-address", "load balancer address " + lb +
                 " is not an IPv4 address");
         }
+        // A LoadBalancer without an address (and nobody here to allocate one) is served as what it is meanwhile: a
+        // NodePort when it has node ports, else a ClusterIP.
         final boolean pending = "LoadBalancer".equals(type) && lb == null && !allocate;
-        record.put("type", pending ? "NodePort" : type);
+        final boolean hasNodePorts = spec.getPorts().stream().anyMatch(p -> p.getNodePort() != null &&
+            p.getNodePort() != 0);
+        final String served = !pending ? type : hasNodePorts ? "NodePort" : "ClusterIP";
+        record.put("type", served);
+        if ("LoadBalancer".equals(served) && Boolean.FALSE.equals(spec.getAllocateLoadBalancerNodePorts()))
+        {
+            record.put("allocateLoadBalancerNodePorts", false); // the VIP only: no node ports picked here
+        }
         record.put("clusterIP", spec.getClusterIP());
         if (lb != null)
         {
@@ -226,7 +237,7 @@ public final class KubernetesModel
                 p.put("name", port.getName());
             }
             p.put("protocol", protocol).put("port", port.getPort()).put("targetPort", target);
-            if (!"ClusterIP".equals(type) && port.getNodePort() != null && port.getNodePort() != 0)
+            if (!"ClusterIP".equals(served) && port.getNodePort() != null && port.getNodePort() != 0)
             {
                 p.put("nodePort", port.getNodePort());
             }

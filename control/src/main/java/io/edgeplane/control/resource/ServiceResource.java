@@ -138,7 +138,7 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
             int nodePort = port.nodePort();
             for (final ServiceConfig.Port before : old.ports())
             {
-                if (nodePort == 0 && fresh.nodePorts() && before.protocol() == port.protocol() &&
+                if (nodePort == 0 && fresh.allocatesNodePorts() && before.protocol() == port.protocol() &&
                     before.port() == port.port())
                 {
                     nodePort = before.nodePort();
@@ -148,7 +148,8 @@ public final class ServiceResource implements ResourceHandler<ServiceConfig, Ser
         }
         return new ServiceConfig(fresh.name(), fresh.type(), fresh.clusterIp() != 0 ? fresh.clusterIp() :
             old.clusterIp(), fresh.loadBalancerIp() != 0 || !fresh.loadBalancer() ? fresh.loadBalancerIp() :
-            old.loadBalancerIp(), ports, fresh.sessionAffinity(), fresh.affinityTimeoutSeconds(), fresh.backends());
+            old.loadBalancerIp(), ports, fresh.sessionAffinity(), fresh.affinityTimeoutSeconds(), fresh.backends(),
+            fresh.allocateLoadBalancerNodePorts());
     }
 
     private void apply(final List<ServiceConfig> next) throws ApiException

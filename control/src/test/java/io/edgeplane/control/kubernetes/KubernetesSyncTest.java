@@ -197,6 +197,25 @@ class KubernetesSyncTest
         assertEquals("10.244.1.20", backend("10.1.0.1", 30443, 4000), "the node port");
         assertEquals(vip, gateway.control().list("services", Map.of("name", "shop.default")).get(0)
             .get("loadBalancerIP").asText());
+
+        // allocateLoadBalancerNodePorts: false, and Kubernetes gave no node port: the VIP only, no node port here.
+        cluster.client().services().resource(new ServiceBuilder(MockCluster.service("lean", "LoadBalancer",
+            "10.96.0.21", 80, 8080, null)).editSpec().withAllocateLoadBalancerNodePorts(false).endSpec().build())
+            .create();
+        await("lean served at its own VIP", () ->
+        {
+            try
+            {
+                final JsonNode lean = gateway.control().list("services", Map.of("name", "lean.default")).path(0);
+                return lean.has("loadBalancerIP") && !lean.get("loadBalancerIP").asText().equals(vip);
+            }
+            catch (final ApiException ex)
+            {
+                throw new AssertionError(ex);
+            }
+        });
+        final JsonNode lean = gateway.control().list("services", Map.of("name", "lean.default")).get(0);
+        assertFalse(lean.get("ports").get(0).has("nodePort"), lean.toString());
     }
 
     @Test
