@@ -2,19 +2,29 @@ package io.edgeplane.control.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.util.List;
 
 /**
  * The {@code edgeplane} command. Every failure the user can cause (bad config, bad trace, bad flags) ends as one
  * line on stderr and a non-zero exit code, never a stack trace.
  */
 @Command(name = "edgeplane", mixinStandardHelpOptions = true, version = "edgeplane 0.1.0",
-    description = "Userspace packet dataplane for an edge gateway.",
-    subcommands = {DemoCommand.class, ReplayCommand.class, BenchCommand.class, FibCommand.class,
-        GatewayCommand.class, ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class,
-        ControlCommands.Nat.class, ControlCommands.Service.class, ControlCommands.Kubernetes.class,
-        ControlCommands.Counters.class, ControlCommands.Runtime.class, ControlCommands.Trace.class})
+    description = "Userspace packet dataplane for an edge gateway.")
 public final class Main implements Runnable
 {
+    /** The subcommands, in the order help lists them. */
+    private static final List<Class<?>> SUBCOMMANDS = List.of(DemoCommand.class, ReplayCommand.class,
+        BenchCommand.class, FibCommand.class, GatewayCommand.class, ControlCommands.Route.class,
+        ControlCommands.Port.class, ControlCommands.Neighbor.class, ControlCommands.Nat.class,
+        ControlCommands.Service.class, ControlCommands.Kubernetes.class, ControlCommands.Counters.class,
+        ControlCommands.Runtime.class, ControlCommands.Trace.class);
+
+    @Spec
+    CommandSpec spec;
+
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_FAILURE = 1;
 
@@ -32,6 +42,14 @@ public final class Main implements Runnable
     public static int execute(final java.io.PrintWriter err, final String... args)
     {
         final CommandLine commandLine = new CommandLine(new Main());
+        // Only the subcommand being run is built: picocli introspects every command by reflection, and the whole
+        // tree cost about half a second of each start (a replay of a small trace, any API verb). No name, help or
+        // an unknown name get them all.
+        final Class<?> named = args.length > 0 ? subcommand(args[0]) : null;
+        for (final Class<?> subcommand : named != null ? List.of(named) : SUBCOMMANDS)
+        {
+            commandLine.addSubcommand(subcommand);
+        }
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->
         {
@@ -45,10 +63,23 @@ public final class Main implements Runnable
         return commandLine.execute(args);
     }
 
+    private static Class<?> subcommand(final String name)
+    {
+        for (final Class<?> subcommand : SUBCOMMANDS)
+        {
+            final Command command = subcommand.getAnnotation(Command.class);
+            if (command.name().equals(name) || List.of(command.aliases()).contains(name))
+            {
+                return subcommand;
+            }
+        }
+        return null;
+    }
+
     @Override
     public void run()
     {
-        CommandLine.usage(this, System.out);
+        spec.commandLine().usage(System.out);
     }
 
     /** An error the user can fix; printed as one line. */
