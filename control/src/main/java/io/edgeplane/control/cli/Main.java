@@ -11,7 +11,8 @@ import java.util.List;
  * The {@code edgeplane} command. Every failure the user can cause (bad config, bad trace, bad flags) ends as one
  * line on stderr and a non-zero exit code, never a stack trace.
  */
-@Command(name = "edgeplane", mixinStandardHelpOptions = true, version = "edgeplane 0.1.0",
+@Command(name = "edgeplane", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+    version = "edgeplane 0.1.0",
     description = "Userspace packet dataplane for an edge gateway.")
 public final class Main implements Runnable
 {
