@@ -303,6 +303,10 @@ public record ServiceConfig(String name, String type, int clusterIp, int loadBal
         {
             used.addresses.add(balancer);
         }
+        if (cluster == clusterIp && balancer == loadBalancerIp && withNodePorts.equals(ports))
+        {
+            return this; // nothing was missing: the same object, which lets the tables built for it be reused
+        }
         return new ServiceConfig(name, type, cluster, balancer, withNodePorts, sessionAffinity, affinityTimeoutSeconds,
             backends, allocateLoadBalancerNodePorts);
     }

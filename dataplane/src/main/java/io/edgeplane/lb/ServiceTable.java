@@ -44,6 +44,14 @@ public final class ServiceTable
     private final ServiceNetworkConfig network;
     /** The Maglev tables by backend set, for the next build to reuse (a change rebuilds only what changed). */
     private final Map<List<Maglev.Backend>, int[]> tablesBySet;
+    /** Per service record (by identity: an unchanged service is the same object), what was built for it. */
+    private final Map<ServiceConfig, Built> built;
+    private final int maglevSize;
+
+    /** A service's Maglev table of backend addresses, its ready backends in order, and the set's key. */
+    private record Built(int[] table, int[] ready, List<Maglev.Backend> key)
+    {
+    }
 
     private ServiceTable()
     {
@@ -62,6 +70,8 @@ public final class ServiceTable
         readyBackends = new int[0][];
         network = null;
         tablesBySet = Map.of();
+        built = Map.of();
+        maglevSize = 0;
     }
 
     /**
@@ -75,6 +85,8 @@ public final class ServiceTable
         final ServiceTable previous)
     {
         tablesBySet = new HashMap<>();
+        built = new java.util.IdentityHashMap<>();
+        this.maglevSize = maglevSize;
         this.network = network;
         int sum = 0;
         for (final int version : versions)
@@ -94,27 +106,34 @@ public final class ServiceTable
             names[id] = service.name();
             affinityById[id] = ServiceConfig.CLIENT_IP.equals(service.sessionAffinity()) ?
                 service.affinityTimeoutSeconds() * 1_000_000_000L : 0;
-            final List<Maglev.Backend> ready = new ArrayList<>();
-            for (final ServiceConfig.Backend backend : service.backends())
+            Built made = previous.maglevSize == maglevSize ? previous.built.get(service) : null;
+            if (made == null)
             {
-                if (backend.ready())
+                final List<Maglev.Backend> ready = new ArrayList<>();
+                for (final ServiceConfig.Backend backend : service.backends())
                 {
-                    ready.add(new Maglev.Backend(backend.ip(), 0, backend.weight()));
+                    if (backend.ready())
+                    {
+                        ready.add(new Maglev.Backend(backend.ip(), 0, backend.weight()));
+                    }
                 }
+                final Maglev.Backend[] set = ready.toArray(Maglev.Backend[]::new);
+                final Maglev.Backend[] sorted = Maglev.sorted(set);
+                // Same backend set and size, same table (Maglev is a function of them): built once, shared.
+                final List<Maglev.Backend> setKey = List.of(sorted);
+                int[] table = tablesBySet.get(setKey);
+                if (table == null)
+                {
+                    final int[] reused = previous.tablesBySet.get(setKey);
+                    table = reused != null && reused.length == maglevSize ? reused : addresses(sorted,
+                        Maglev.build(set, maglevSize));
+                }
+                made = new Built(table, Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray(), setKey);
             }
-            final Maglev.Backend[] set = ready.toArray(Maglev.Backend[]::new);
-            final Maglev.Backend[] sorted = Maglev.sorted(set);
-            // Same backend set and size, same table (Maglev is a function of them): built once, shared.
-            final List<Maglev.Backend> setKey = List.of(sorted);
-            int[] table = tablesBySet.get(setKey);
-            if (table == null)
-            {
-                final int[] reused = previous.tablesBySet.get(setKey);
-                table = reused != null && reused.length == maglevSize ? reused : addresses(sorted,
-                    Maglev.build(set, maglevSize));
-                tablesBySet.put(setKey, table);
-            }
-            readyBackends[id] = Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray();
+            built.put(service, made);
+            tablesBySet.putIfAbsent(made.key(), made.table());
+            final int[] table = made.table();
+            readyBackends[id] = made.ready();
             for (final ServiceConfig.Port port : service.ports())
             {
                 final int t = tables.size();

@@ -66,6 +66,8 @@ public final class Services
         throws ConfigException
     {
         final int[] serviceIds = new int[next.size()];
+        final Map<String, ServiceConfig> previous = new HashMap<>();
+        services.forEach(service -> previous.put(service.name(), service));
         for (int i = 0; i < next.size(); i++)
         {
             final ServiceConfig service = next.get(i);
@@ -79,6 +81,10 @@ public final class Services
             else
             {
                 serviceIds[i] = id;
+            }
+            if (id != null && previous.get(service.name()) == service)
+            {
+                continue; // the very same record as before: same ready set, same version
             }
             final Set<Integer> ready = new HashSet<>();
             service.backends().stream().filter(ServiceConfig.Backend::ready).forEach(b -> ready.add(b.ip()));

@@ -406,6 +406,8 @@ class ServiceTest
         assertEquals(30001, allocated.get(0).ports().get(0).nodePort(), "30000/TCP is given by a later service");
         assertEquals(List.of(30000, 30000), allocated.get(1).ports().stream().map(ServiceConfig.Port::nodePort)
             .toList(), "the same number over TCP and UDP is two node ports");
+        org.junit.jupiter.api.Assertions.assertSame(gives, allocated.get(1),
+            "nothing missing: the same record (what was built for it is reused)");
         final ServiceConfig twice = new ServiceConfig("twice", ServiceConfig.NODE_PORT, ip("10.96.0.3"), 0,
             List.of(new ServiceConfig.Port("", 6, 81, 81, 30000)), "None", List.of());
         final ConfigException across = assertThrows(ConfigException.class, () -> ConfigLoader.allocateServices(null,
