@@ -21,10 +21,22 @@ import java.util.Map;
  * @param nat       masquerade of the internal switch, or null for none.
  * @param serviceNetwork the service address ranges, or null.
  * @param services  Kubernetes services served by load-balancer DNAT.
+ * @param workers   worker threads (each with its own pool, counters and connection table), or 0 for the default:
+ *                  the gateway runs one per available core minus one (at least one), replay and bench one.
  */
 public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, List<NeighborConfig> neighbors,
-    int flowHashSeed, NatConfig nat, ServiceNetworkConfig serviceNetwork, List<ServiceConfig> services)
+    int flowHashSeed, NatConfig nat, ServiceNetworkConfig serviceNetwork, List<ServiceConfig> services, int workers)
 {
+    /** Workers a config may ask for (NAT's port range is sliced per worker; 64 leaves each at least 1,000 ports). */
+    public static final int MAX_WORKERS = 64;
+
+    public DataplaneConfig(final List<PortConfig> ports, final List<RouteConfig> routes,
+        final List<NeighborConfig> neighbors, final int flowHashSeed, final NatConfig nat,
+        final ServiceNetworkConfig serviceNetwork, final List<ServiceConfig> services)
+    {
+        this(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services, 0);
+    }
+
     public DataplaneConfig
     {
         ports = List.copyOf(ports);
@@ -46,15 +58,20 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         @JsonProperty("flowHashSeed") final Integer flowHashSeed,
         @JsonProperty("nat") final NatConfig nat,
         @JsonProperty("serviceNetwork") final ServiceNetworkConfig serviceNetwork,
-        @JsonProperty("services") final List<ServiceConfig> services)
+        @JsonProperty("services") final List<ServiceConfig> services,
+        @JsonProperty("workers") final Integer workers)
     {
         if (ports == null || ports.isEmpty())
         {
             throw new IllegalArgumentException("ports: must be a non-empty array");
         }
+        if (workers != null && (workers < 1 || workers > MAX_WORKERS))
+        {
+            throw new IllegalArgumentException("workers: " + workers + " is not between 1 and " + MAX_WORKERS);
+        }
         return new DataplaneConfig(ports, routes == null ? List.of() : routes,
             neighbors == null ? List.of() : neighbors, flowHashSeed == null ? 0 : flowHashSeed, nat, serviceNetwork,
-            services == null ? List.of() : services);
+            services == null ? List.of() : services, workers == null ? 0 : workers);
     }
 
     @JsonValue
@@ -77,6 +94,10 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         {
             json.put("services", services);
         }
+        if (workers != 0)
+        {
+            json.put("workers", workers);
+        }
         return json;
     }
 
@@ -85,19 +106,31 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
     {
         final List<RouteConfig> all = new ArrayList<>(routes);
         all.addAll(more);
-        return new DataplaneConfig(ports, all, neighbors, flowHashSeed, nat, serviceNetwork, services);
+        return new DataplaneConfig(ports, all, neighbors, flowHashSeed, nat, serviceNetwork, services, workers);
     }
 
     /** The same config with another {@code nat} section (null for none). */
     public DataplaneConfig withNat(final NatConfig nat)
     {
-        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services);
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services, workers);
     }
 
     /** The same config with other services (already allocated and checked). */
     public DataplaneConfig withServices(final List<ServiceConfig> services)
     {
-        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services);
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services, workers);
+    }
+
+    /** The same config with another {@code workers} (0: the default). */
+    public DataplaneConfig withWorkers(final int workers)
+    {
+        return new DataplaneConfig(ports, routes, neighbors, flowHashSeed, nat, serviceNetwork, services, workers);
+    }
+
+    /** The workers to run: the configured number, or {@code fallback} when the config leaves it open. */
+    public int workersOr(final int fallback)
+    {
+        return workers != 0 ? workers : fallback;
     }
 
     /** @return the port index of that name, or -1. */

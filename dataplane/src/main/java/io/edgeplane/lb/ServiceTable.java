@@ -47,6 +47,9 @@ public final class ServiceTable
     /** Per service record (by identity: an unchanged service is the same object), what was built for it. */
     private final Map<ServiceConfig, Built> built;
     private final int maglevSize;
+    /** Every listed backend's (address, protocol, target port), and its address: replies' owners (several workers). */
+    private final org.agrona.collections.LongHashSet backendEndpoints;
+    private final org.agrona.collections.IntHashSet backendAddresses;
 
     /** A service's Maglev table of backend addresses, its ready backends in order, and the set's key. */
     private record Built(int[] table, int[] ready, List<Maglev.Backend> key)
@@ -72,6 +75,8 @@ public final class ServiceTable
         tablesBySet = Map.of();
         built = Map.of();
         maglevSize = 0;
+        backendEndpoints = null;
+        backendAddresses = null;
     }
 
     /**
@@ -82,8 +87,29 @@ public final class ServiceTable
      */
     ServiceTable(final ServiceNetworkConfig network, final List<ServiceConfig> services, final int[] ids,
         final int[] versions, final int idCount, final PortTable ports, final int maglevSize,
-        final ServiceTable previous)
+        final ServiceTable previous, final boolean indexBackends)
     {
+        if (indexBackends)
+        {
+            backendEndpoints = new org.agrona.collections.LongHashSet();
+            backendAddresses = new org.agrona.collections.IntHashSet();
+            for (final ServiceConfig service : services)
+            {
+                for (final ServiceConfig.Backend backend : service.backends())
+                {
+                    backendAddresses.add(backend.ip());
+                    for (final ServiceConfig.Port port : service.ports())
+                    {
+                        backendEndpoints.add(key(backend.ip(), port.protocol(), port.targetPort()));
+                    }
+                }
+            }
+        }
+        else
+        {
+            backendEndpoints = null;
+            backendAddresses = null;
+        }
         tablesBySet = new HashMap<>();
         built = new java.util.IdentityHashMap<>();
         this.maglevSize = maglevSize;
@@ -239,6 +265,21 @@ public final class ServiceTable
             slot = (slot + 1) & mask;
         }
         return -1;
+    }
+
+    /**
+     * True when ({@code address}, {@code protocol}, {@code port}) is a listed backend of some service (ready or not):
+     * a packet from it may be a reply to a translated flow. Only with an indexed table (several workers).
+     */
+    public boolean isBackendEndpoint(final int address, final int protocol, final int port)
+    {
+        return backendEndpoints != null && backendEndpoints.contains(key(address, protocol, port));
+    }
+
+    /** True when {@code address} is a listed backend of some service (fragments and ICMP: no ports to match). */
+    public boolean isBackendAddress(final int address)
+    {
+        return backendAddresses != null && backendAddresses.contains(address);
     }
 
     /** The stable id of the frontend's service. */

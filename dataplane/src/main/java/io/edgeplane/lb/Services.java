@@ -27,6 +27,7 @@ public final class Services
     private final RoutingTable routes;
     private final int maglevSize;
     private volatile ServiceTable table = ServiceTable.EMPTY;
+    private boolean indexBackends;
     private List<ServiceConfig> services = List.of();
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<Integer> versions = new ArrayList<>();
@@ -48,6 +49,15 @@ public final class Services
     {
         final Long next = announcements.isEmpty() ? null : announcements.poll();
         return next == null ? -1L : next;
+    }
+
+    /**
+     * Index every backend endpoint in the tables built from now on (several workers: the dispatcher sends a
+     * backend's reply to the worker that owns its client's flows). Before the first {@link #configure}.
+     */
+    public synchronized void indexBackends()
+    {
+        indexBackends = true;
     }
 
     /** The snapshot in force (worker: once per vector). */
@@ -107,7 +117,7 @@ public final class Services
         moveVips(next);
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
         table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,
-            network != null ? network.maglevTableSize() : maglevSize, table);
+            network != null ? network.maglevTableSize() : maglevSize, table, indexBackends);
         this.services = List.copyOf(next);
     }
 

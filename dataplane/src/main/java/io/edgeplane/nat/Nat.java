@@ -37,7 +37,9 @@ public final class Nat
     private FeatureArc unicast;
     private String stage;
     private volatile NatSettings settings;
-    private volatile SessionTable table;
+    /** One connection table per worker, made all at once when NAT or services are first configured. */
+    private volatile SessionTable[] tables;
+    private final int workers;
     private NatConfig config;
     private int heldPort = -1;
     private int[] heldAddresses = new int[0];
@@ -49,6 +51,16 @@ public final class Nat
 
     public Nat(final PortTable ports, final RoutingTable routes, final int portSeed)
     {
+        this(ports, routes, portSeed, 1);
+    }
+
+    /**
+     * @param workers the workers that will attach: each gets its own session table (of {@code maxSessions / workers}
+     *                sessions) and its own slice of the port range.
+     */
+    public Nat(final PortTable ports, final RoutingTable routes, final int portSeed, final int workers)
+    {
+        this.workers = workers;
         this.ports = ports;
         this.routes = routes;
         this.portSeed = portSeed;
@@ -57,19 +69,60 @@ public final class Nat
         this.k1 = random.nextLong();
     }
 
-    /** Wire to the graph and the worker's timers (dataplane assembly, before traffic). */
+    /**
+     * Wire to the first worker's graph and timers (dataplane assembly, before traffic). Other workers' arcs mirror
+     * this one ({@link FeatureArc#mirror}); they attach their timers with {@link #attachWorker}.
+     */
     public void attach(final FeatureArc unicast, final String stage, final WorkerTimers timers)
     {
         this.unicast = unicast;
         this.stage = stage;
-        timers.poller(this::pollExpiry);
+        attachWorker(0, timers);
         routes.onChange(this::reconcile);
     }
 
-    private int pollExpiry(final long nowNanos, final int limit)
+    /** Expire worker {@code worker}'s sessions on its own timers. */
+    public void attachWorker(final int worker, final WorkerTimers timers)
     {
-        final SessionTable t = table;
-        return t == null ? 0 : t.pollExpiry(nowNanos, limit);
+        timers.poller((nowNanos, limit) ->
+        {
+            final SessionTable[] t = tables;
+            return t == null ? 0 : t[worker].pollExpiry(nowNanos, limit);
+        });
+    }
+
+    public int workers()
+    {
+        return workers;
+    }
+
+    /** Sessions one worker may hold: its share of {@code maxSessions}. */
+    public int perWorker(final int maxSessions)
+    {
+        return (maxSessions + workers - 1) / workers;
+    }
+
+    /** The first port of worker {@code worker}'s slice of {@code [low, high]}. */
+    public static int sliceLow(final int low, final int high, final int worker, final int workers)
+    {
+        return low + worker * sliceSize(low, high, workers);
+    }
+
+    /** The last port of worker {@code worker}'s slice (the last worker takes the remainder). */
+    public static int sliceHigh(final int low, final int high, final int worker, final int workers)
+    {
+        return worker == workers - 1 ? high : sliceLow(low, high, worker, workers) + sliceSize(low, high, workers) - 1;
+    }
+
+    /** The worker whose slice holds {@code port} (in {@code [low, high]}): a translated reply's owner. */
+    public static int sliceOwner(final int low, final int high, final int port, final int workers)
+    {
+        return Math.min((port - low) / sliceSize(low, high, workers), workers - 1);
+    }
+
+    private static int sliceSize(final int low, final int high, final int workers)
+    {
+        return Math.max(1, (high - low + 1) / workers);
     }
 
     /** The settings in force, or null when NAT is off (worker: once per vector). */
@@ -78,10 +131,17 @@ public final class Nat
         return settings;
     }
 
-    /** The worker's session table, or null before NAT was first configured. */
+    /** The first worker's session table, or null before NAT was first configured. */
     public SessionTable table()
     {
-        return table;
+        return table(0);
+    }
+
+    /** Worker {@code worker}'s session table, or null before NAT was first configured. */
+    public SessionTable table(final int worker)
+    {
+        final SessionTable[] t = tables;
+        return t == null ? null : t[worker];
     }
 
     /** The config in force, or null. */
@@ -105,12 +165,12 @@ public final class Nat
             if (next != null && next.enabled())
             {
                 next.check(ports, config == null ? java.util.List.of() : config.addresses());
-                final SessionTable t = table;
-                if (t != null && next.maxSessions() > t.capacity())
+                final SessionTable t = table(0);
+                if (t != null && perWorker(next.maxSessions()) > t.capacity())
                 {
                     throw new ConfigException("maxSessions", "maxSessions: " + next.maxSessions() + " is more than " +
-                        "the " + t.capacity() + " sessions the table was allocated with; restart the gateway to " +
-                        "raise it");
+                        "the " + (long)t.capacity() * workers + " sessions the table was allocated with; restart " +
+                        "the gateway to raise it");
                 }
             }
             final NatConfig previous = config;
@@ -168,10 +228,16 @@ public final class Nat
             moveAddresses(-1, new int[0]);
             return;
         }
-        if (table == null)
+        if (tables == null)
         {
-            // nat.maxSessions sizes the one connection table, also when only services use it (inside: []).
-            table = new SessionTable(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS, k0, k1, portSeed);
+            // nat.maxSessions sizes the connection tables, also when only services use them (inside: []).
+            final int capacity = perWorker(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS);
+            final SessionTable[] made = new SessionTable[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                made[w] = new SessionTable(capacity, k0, k1, portSeed + w);
+            }
+            tables = made;
         }
         final boolean[] everywhere = new boolean[PortTable.CAPACITY];
         if (servicesActive)

@@ -44,6 +44,20 @@ public final class ArpInputStage extends Stage
         this.refused = counters.event("neighbor-table-full");
     }
 
+    /** Hears every valid ARP sender (several workers: the others learn it too, as each keeps its own cache). */
+    @FunctionalInterface
+    public interface Peers
+    {
+        void heard(int port, int ip, long mac, int vtep, boolean forUs);
+    }
+
+    private Peers peers;
+
+    void peers(final Peers peers)
+    {
+        this.peers = peers;
+    }
+
     @Override
     protected void bind(final StageGraph.Binder binder)
     {
@@ -93,6 +107,11 @@ public final class ArpInputStage extends Stage
                     refused.incrementRelease();
                 }
                 resolver.onLearned(port, senderIp, outcome);
+            }
+            if (senderValid && peers != null)
+            {
+                peers.heard(port, senderIp, senderMac, ports.isTunnel(port) ?
+                    pool.meta(h, PacketPool.FEATURE_OPAQUE) : 0, forUs);
             }
             if (op == ArpFlyweight.OP_REQUEST)
             {

@@ -56,6 +56,25 @@ public final class Dataplane
     private final Nat nat;
     private final Services services;
     private final PacketBatch rx = new PacketBatch();
+    private final int worker;
+    private final int workers;
+    private final Handoff handoff;
+    private final FlowDispatch dispatch;
+    private final org.agrona.concurrent.MessageHandler handoffHandler;
+    private org.agrona.concurrent.status.AtomicCounter handedOut;
+    private org.agrona.concurrent.status.AtomicCounter handedIn;
+    private org.agrona.concurrent.status.AtomicCounter handoffFull;
+    private boolean peerLearned;
+
+    /**
+     * Where a dataplane sits among several workers: its index, how many there are, the first worker (whose NAT and
+     * services it shares and whose feature arcs it mirrors; null for the first), the rings between workers, and the
+     * multiplier of the source-address spread ({@link FlowDispatch#spread}).
+     */
+    public record WorkerContext(int index, int count, Dataplane first, Handoff handoff, int multiplier)
+    {
+        public static final WorkerContext SINGLE = new WorkerContext(0, 1, null, null, 1);
+    }
     private final long[] rxPackets;
     private final long[] rxBytes;
 
@@ -89,6 +108,21 @@ public final class Dataplane
         final RoutingTable routes, final TxSink txSink, final DropSink dropSink, final List<Feature> features)
         throws ConfigException
     {
+        this(config, pool, ports, routes, txSink, dropSink, features, WorkerContext.SINGLE);
+    }
+
+    /**
+     * One of several workers. The first builds NAT and services from the config; the others share them (each
+     * still has its own connection table) and mirror the first one's feature arcs; all share ports and routes.
+     */
+    public Dataplane(final DataplaneConfig config, final PacketPool pool, final PortTable ports,
+        final RoutingTable routes, final TxSink txSink, final DropSink dropSink, final List<Feature> features,
+        final WorkerContext context) throws ConfigException
+    {
+        final Dataplane first = context.first();
+        this.worker = context.index();
+        this.workers = context.count();
+        this.handoff = context.handoff();
         this.pool = pool;
         this.ports = ports;
         this.routes = routes != null ? routes : routingTable(config, ports);
@@ -104,14 +138,16 @@ public final class Dataplane
         this.tracer = new PacketTracer(TRACE_CAPACITY);
         this.resolver = new NeighborResolver(pool, ports, neighbors, timers, counters);
         final DropRecorder drops = new DropRecorder(pool, counters, dropSink);
+        final EthernetInputStage ethernetInput = new EthernetInputStage(pool, counters, tracer, ports);
+        final ArpInputStage arpInput = new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver);
         // The tunnel stages are always in the graph (tunnels can be added at run time); until a tunnel exists no
         // adjacency names vxlan-encap and vxlan-decap is enabled on no port, so they cost nothing.
         // Constructed in this order so counter ids (and counters.json) keep a stable order.
         final StageGraph.Builder builder = StageGraph.builder(pool, counters)
             .arc(FeatureArc.ip4Unicast())
             .arc(FeatureArc.ip4Output())
-            .stage(new EthernetInputStage(pool, counters, tracer, ports))
-            .stage(new ArpInputStage(pool, counters, tracer, ports, neighbors, resolver))
+            .stage(ethernetInput)
+            .stage(arpInput)
             .stage(new Ip4InputStage(pool, counters, tracer, ports, config.flowHashSeed()))
             .stage(new Ip4LocalStage(pool, counters, tracer, ECHO_REPLIES_PER_SECOND, ECHO_REPLY_BURST))
             .stage(new Ip4LookupStage(pool, counters, tracer, this.routes, ports, Ip4RewriteStage.NAME,
@@ -132,9 +168,22 @@ public final class Dataplane
         }
         builder.stage(new VxlanEncapStage(pool, counters, tracer, ports, neighbors));
         builder.feature(new VxlanDecapStage(pool, counters, tracer, ports));
-        this.nat = new Nat(ports, this.routes, config.flowHashSeed());
-        this.services = new Services(ports, this.routes, Maglev.DEFAULT_SIZE);
-        final NatStage natStage = new NatStage(pool, counters, tracer, nat, services, ports, this.routes, timers);
+        if (first == null)
+        {
+            this.nat = new Nat(ports, this.routes, config.flowHashSeed(), workers);
+            this.services = new Services(ports, this.routes, Maglev.DEFAULT_SIZE);
+            if (workers > 1)
+            {
+                services.indexBackends();
+            }
+        }
+        else
+        {
+            this.nat = first.nat;
+            this.services = first.services;
+        }
+        final NatStage natStage = new NatStage(pool, counters, tracer, nat, services, ports, this.routes, timers,
+            worker);
         builder.feature(natStage);
         builder.stage(new NatFragmentHoldStage(pool, counters, tracer));
         for (final Feature feature : features)
@@ -143,8 +192,51 @@ public final class Dataplane
         }
         this.graph = builder.build(EthernetInputStage.NAME);
         resolver.attach(graph);
-        nat.attach(graph.arc(FeatureArc.IP4_UNICAST), NatStage.NAME, timers);
         natStage.attach(graph);
+        if (workers > 1)
+        {
+            dispatch = new FlowDispatch(worker, workers, context.multiplier(), nat, services, ports);
+            handoffHandler = Handoff.handler(new Handoff.Receiver()
+            {
+                @Override
+                public void frame(final int port, final DirectBuffer buffer, final int offset, final int length,
+                    final long packetId, final long timestampNanos)
+                {
+                    handedIn.incrementRelease();
+                    receiveHere(port, buffer, offset, length, packetId, timestampNanos);
+                }
+
+                @Override
+                public void neighbor(final int port, final int ip, final long mac, final int vtep,
+                    final boolean forUs)
+                {
+                    learnFromPeer(port, ip, mac, vtep, forUs);
+                }
+            });
+            handedOut = counters.event("handoff-out");
+            handedIn = counters.event("handoff-in");
+            handoffFull = counters.event("handoff-ring-full");
+            arpInput.peers((port, ip, mac, vtep, forUs) ->
+            {
+                if (!handoff.neighbor(worker, port, ip, mac, vtep, forUs))
+                {
+                    handoffFull.incrementRelease();
+                }
+            });
+        }
+        else
+        {
+            dispatch = null;
+            handoffHandler = null;
+        }
+        if (first != null)
+        {
+            nat.attachWorker(worker, timers);
+            first.arc(FeatureArc.IP4_UNICAST).mirror(graph.arc(FeatureArc.IP4_UNICAST));
+            first.arc(FeatureArc.IP4_OUTPUT).mirror(graph.arc(FeatureArc.IP4_OUTPUT));
+            return;
+        }
+        nat.attach(graph.arc(FeatureArc.IP4_UNICAST), NatStage.NAME, timers);
         if (config.nat() != null)
         {
             try
@@ -201,6 +293,21 @@ public final class Dataplane
     public DropReason receive(final int port, final DirectBuffer frame, final int offset, final int length,
         final long packetId, final long timestampNanos)
     {
+        if (dispatch != null)
+        {
+            final int owner = dispatch.owner(frame, offset, length);
+            if (owner >= 0 && owner != worker)
+            {
+                handOff(owner, port, frame, offset, length, packetId, timestampNanos);
+                return null;
+            }
+        }
+        return receiveHere(port, frame, offset, length, packetId, timestampNanos);
+    }
+
+    private DropReason receiveHere(final int port, final DirectBuffer frame, final int offset, final int length,
+        final long packetId, final long timestampNanos)
+    {
         if (length > pool.maxFrameLength())
         {
             countRx(port, length);
@@ -215,7 +322,7 @@ public final class Dataplane
             return DropReason.RX_NO_BUFFER;
         }
         pool.buffer().putBytes(pool.frameOffset(h), frame, offset, length);
-        receiveSlot(port, h, length, packetId, timestampNanos);
+        enqueue(port, h, length, packetId, timestampNanos);
         return null;
     }
 
@@ -225,6 +332,23 @@ public final class Dataplane
      * counted as {@code rx-oversize} and the slot freed.
      */
     public void receiveSlot(final int port, final int h, final int length, final long packetId,
+        final long timestampNanos)
+    {
+        if (dispatch != null && length <= pool.maxFrameLength())
+        {
+            final int owner = dispatch.owner(pool.buffer(), pool.frameOffset(h), length);
+            if (owner >= 0 && owner != worker)
+            {
+                handOff(owner, port, pool.buffer(), pool.frameOffset(h), length, packetId, timestampNanos);
+                pool.free(h);
+                return;
+            }
+        }
+        enqueue(port, h, length, packetId, timestampNanos);
+    }
+
+    /** Queue a frame this worker processes (owned here, or handed to us: never dispatched twice). */
+    private void enqueue(final int port, final int h, final int length, final long packetId,
         final long timestampNanos)
     {
         countRx(port, length);
@@ -245,6 +369,76 @@ public final class Dataplane
         {
             processReceived();
         }
+    }
+
+    /** A frame whose flow another worker owns goes to it (counted there as received); a full ring drops it. */
+    private void handOff(final int owner, final int port, final DirectBuffer frame, final int offset,
+        final int length, final long packetId, final long timestampNanos)
+    {
+        if (handoff.frame(worker, owner, port, frame, offset, length, packetId, timestampNanos))
+        {
+            handedOut.incrementRelease();
+        }
+        else
+        {
+            countRx(port, length);
+            handoffFull.incrementRelease();
+        }
+    }
+
+    /** Another worker heard this ARP sender: learn it as that worker would have (ours is a separate cache). */
+    private void learnFromPeer(final int port, final int ip, final long mac, final int vtep, final boolean forUs)
+    {
+        if (port >= ports.count() || !forUs && neighbors.lookup(port, ip) == NeighborTable.NO_MAC)
+        {
+            return;
+        }
+        final int outcome = ports.isTunnel(port) ? neighbors.learn(port, ip, mac, vtep) : neighbors.learn(port, ip, mac);
+        resolver.onLearned(port, ip, outcome);
+        peerLearned = true;
+    }
+
+    /**
+     * Take what other workers handed us (frames of flows we own, neighbors they learned), at most {@code limit}
+     * messages from each; the frames join the receive vector like any others.
+     *
+     * @return the number of messages taken.
+     */
+    public int drainHandoff(final int limit)
+    {
+        if (handoff == null)
+        {
+            return 0;
+        }
+        final int taken = handoff.drain(worker, handoffHandler, limit);
+        if (peerLearned)
+        {
+            peerLearned = false;
+            graph.drain(); // packets the resolver held for those neighbors go out now
+        }
+        return taken;
+    }
+
+    public int worker()
+    {
+        return worker;
+    }
+
+    /** Move this worker's clock (timers fire at its next vector or tick). */
+    public void advanceClock(final long nowNanos)
+    {
+        timers.advanceTo(nowNanos);
+    }
+
+    public int workers()
+    {
+        return workers;
+    }
+
+    /** This worker's connection table (NAT and services), or null before either was configured. */
+    public io.edgeplane.session.SessionTable sessions()
+    {
+        return nat.table(worker);
     }
 
     /** Gratuitous ARP for LoadBalancer VIPs that arrived on a port (MetalLB's L2 announcement). */

@@ -35,6 +35,7 @@ public final class FeatureArc
     private int end = -1;
     private boolean[][] enabled;
     private volatile int[][] next;
+    private final List<FeatureArc> mirrors = new ArrayList<>();
 
     /** A feature on the arc: its stage's name and its place (lower runs first). */
     public record Registration(String stage, int order)
@@ -158,6 +159,31 @@ public final class FeatureArc
             enabled[port][position] = on;
             next = compile();
         }
+        for (final FeatureArc mirror : mirrors)
+        {
+            mirror.enable(feature, port, on);
+        }
+    }
+
+    /**
+     * Another worker's copy of this arc (same features): it takes this arc's state now and every later change, so
+     * the control plane enables a feature once for all workers. Each worker keeps its own compiled table (stage
+     * indexes are its graph's).
+     */
+    public synchronized void mirror(final FeatureArc other)
+    {
+        if (!other.features().equals(features()))
+        {
+            throw new IllegalArgumentException("arc " + name + ": a mirror must have the same features");
+        }
+        for (int port = 0; port < MAX_PORTS; port++)
+        {
+            for (int position = 0; position < features.length; position++)
+            {
+                other.enable(features[position], port, enabled[port][position]);
+            }
+        }
+        mirrors.add(other);
     }
 
     public synchronized boolean enabled(final String feature, final int port)

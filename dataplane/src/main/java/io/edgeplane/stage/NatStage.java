@@ -97,11 +97,22 @@ public final class NatStage extends FeatureStage
     private int holdStage;
     private int errorDropStage;
 
+    private final int worker;
+
     public NatStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final Nat nat,
         final Services services, final PortTable ports, final RoutingTable routes, final WorkerTimers timers)
     {
+        this(pool, counters, tracer, nat, services, ports, routes, timers, 0);
+    }
+
+    /** @param worker this worker's index: its session table and its slice of the port range. */
+    public NatStage(final PacketPool pool, final DataplaneCounters counters, final PacketTracer tracer, final Nat nat,
+        final Services services, final PortTable ports, final RoutingTable routes, final WorkerTimers timers,
+        final int worker)
+    {
         super(NAME, FeatureArc.IP4_UNICAST, ORDER, pool, counters, tracer, IcmpErrorStage.NAME,
             NatFragmentHoldStage.NAME);
+        this.worker = worker;
         this.nat = nat;
         this.services = services;
         this.portTable = ports;
@@ -130,7 +141,7 @@ public final class NatStage extends FeatureStage
     protected void process(final PacketBatch batch)
     {
         final NatSettings settings = nat.settings();
-        final SessionTable table = nat.table();
+        final SessionTable table = nat.table(worker);
         final int n = batch.count();
         if (settings == null || table == null)
         {
@@ -380,6 +391,17 @@ public final class NatStage extends FeatureStage
 
     private static final int TYPE_PARAMETER_PROBLEM = 12;
 
+    /** This worker's slice of the port range: a reply's destination port names the worker that owns its session. */
+    private int portLow(final NatSettings settings)
+    {
+        return Nat.sliceLow(settings.portLow(), settings.portHigh(), worker, nat.workers());
+    }
+
+    private int portHigh(final NatSettings settings)
+    {
+        return Nat.sliceHigh(settings.portLow(), settings.portHigh(), worker, nat.workers());
+    }
+
     private int u16(final int at)
     {
         return buffer.getShort(at, NetworkOrder.NETWORK_ORDER) & 0xFFFF;
@@ -466,7 +488,7 @@ public final class NatStage extends FeatureStage
             trace(h, 0, 0, 0, 0);
             return SessionTable.NONE;
         }
-        if (table.size() >= settings.maxSessions())
+        if (table.size() >= nat.perWorker(settings.maxSessions()))
         {
             drop(h, DropReason.NAT_TABLE_FULL);
             trace(h, 0, 0, 0, 0);
@@ -538,8 +560,8 @@ public final class NatStage extends FeatureStage
             m = table.mappingByInside(protocol, source, sourcePort);
             if (m < 0)
             {
-                m = table.createMapping(protocol, source, sourcePort, portTable.address(in), settings.portLow(),
-                    settings.portHigh());
+                m = table.createMapping(protocol, source, sourcePort, portTable.address(in), portLow(settings),
+                    portHigh(settings));
             }
             if (m < 0)
             {
@@ -556,7 +578,7 @@ public final class NatStage extends FeatureStage
             trace(h, 0, 0, 0, 0);
             return SessionTable.NONE;
         }
-        final int s = table.size() >= settings.maxSessions() ? SessionTable.FULL :
+        final int s = table.size() >= nat.perWorker(settings.maxSessions()) ? SessionTable.FULL :
             table.createSession(protocol, source, sourcePort, destination, destinationPort, backend, backendPort,
                 replyDestination, replyDestinationPort, m, -1, now);
         if (s < 0)
@@ -582,7 +604,7 @@ public final class NatStage extends FeatureStage
     private int mapping(final int h, final NatSettings settings, final SessionTable table, final int protocol,
         final int address, final int port)
     {
-        if (table.size() >= settings.maxSessions())
+        if (table.size() >= nat.perWorker(settings.maxSessions()))
         {
             drop(h, DropReason.NAT_TABLE_FULL);
             trace(h, 0, 0, 0, 0);
@@ -591,8 +613,8 @@ public final class NatStage extends FeatureStage
         int m = table.mappingByInside(protocol, address, port);
         if (m < 0)
         {
-            m = table.createMapping(protocol, address, port, settings.addressFor(address), settings.portLow(),
-                settings.portHigh());
+            m = table.createMapping(protocol, address, port, settings.addressFor(address), portLow(settings),
+                portHigh(settings));
             if (m < 0)
             {
                 drop(h, m == SessionTable.NO_PORT ? DropReason.NAT_PORTS_EXHAUSTED : DropReason.NAT_TABLE_FULL);

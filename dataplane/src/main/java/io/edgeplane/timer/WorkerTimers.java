@@ -73,7 +73,7 @@ public final class WorkerTimers
     /** Move the clock to {@code time} if that is later. The first time also anchors the wheel there. */
     public void advanceTo(final long time)
     {
-        if (!started)
+        if (!started && wheel.timerCount() == 0)
         {
             started = true;
             nowNanos = time;
@@ -81,6 +81,7 @@ public final class WorkerTimers
             wheel.currentTickTime(time);
             return;
         }
+        started = true; // timers were set before the first time came (another worker's news): keep the wheel's
         if (time > nowNanos)
         {
             nowNanos = time;

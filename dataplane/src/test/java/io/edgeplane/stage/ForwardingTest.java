@@ -210,7 +210,7 @@ class ForwardingTest
         harness.flush();
         assertNull(harness.sentFor(about));
         assertEquals(DropReason.IP4_NO_ROUTE, harness.dropFor(about));
-        assertEquals(1, harness.dataplane.counters().snapshot().drop(DropReason.ICMP_ERROR_SUPPRESSED));
+        assertEquals(1, harness.snapshot().drop(DropReason.ICMP_ERROR_SUPPRESSED));
     }
 
     @Test
@@ -229,7 +229,7 @@ class ForwardingTest
         }
         harness.flush();
         assertEquals(Dataplane.ECHO_REPLY_BURST, harness.sent.size(), "replies within the burst");
-        assertEquals(200, harness.dataplane.counters().snapshot().drop(DropReason.ICMP_ECHO_RATE_LIMITED));
+        assertEquals(200, harness.snapshot().drop(DropReason.ICMP_ECHO_RATE_LIMITED));
         // A second later the bucket has refilled.
         final byte[] later = Frames.pingFrame(PORT1_MAC, CLIENT_MAC, CLIENT, ip("10.1.0.1"), 64, 1, 9999);
         harness.dataplane.receive(0, new org.agrona.concurrent.UnsafeBuffer(later), 0, later.length, 99_999,
@@ -256,7 +256,7 @@ class ForwardingTest
         }
         assertEquals(Dataplane.ICMP_ERROR_BURST, errors);
         assertEquals(200 - Dataplane.ICMP_ERROR_BURST,
-            harness.dataplane.counters().snapshot().drop(DropReason.ICMP_RATE_LIMITED));
-        assertEquals(200, harness.dataplane.counters().snapshot().drop(DropReason.IP4_NO_ROUTE));
+            harness.snapshot().drop(DropReason.ICMP_RATE_LIMITED));
+        assertEquals(200, harness.snapshot().drop(DropReason.IP4_NO_ROUTE));
     }
 }

@@ -244,7 +244,7 @@ class MalformedFrameTest
         }
         if (expected != null)
         {
-            assertEquals(5, harness.dataplane.counters().snapshot().drop(expected), "counter " + expected.label());
+            assertEquals(5, harness.snapshot().drop(expected), "counter " + expected.label());
         }
         assertEquals(freeAtStart, harness.freeSlots(), "pool slots leaked");
     }

@@ -169,7 +169,7 @@ class NatTest
         assertEquals(SERVER, address(reply.getHeader().getSrcAddr()));
         assertEquals(HOST_A, address(reply.getHeader().getDstAddr()));
         assertEquals(5555, udpDestinationPort(reply));
-        assertEquals(1, harness.dataplane.nat().table().size());
+        assertEquals(1, harness.sessions());
     }
 
     @Test
@@ -294,11 +294,11 @@ class NatTest
         final long toA = harness.receiveAt(PORT2, udpFromOutside(SERVER, 53, OUTSIDE, 5555), 450 * SEC);
         harness.flush();
         assertEquals(HOST_A, address(sent(harness, toA, PORT4).getHeader().getDstAddr()));
-        assertEquals(1, harness.dataplane.nat().table().size(), "B's idle session expired after 300 s");
+        assertEquals(1, harness.sessions(), "B's idle session expired after 300 s");
         final long late = harness.receiveAt(PORT2, udpFromOutside(SERVER, 53, OUTSIDE, 5555), 751 * SEC);
         harness.flush();
         assertEquals(DropReason.NAT_NO_SESSION, harness.dropFor(late), "idle 301 s: gone");
-        assertEquals(0, harness.dataplane.nat().table().size());
+        assertEquals(0, harness.sessions());
     }
 
     @Test
@@ -306,27 +306,29 @@ class NatTest
     {
         final Harness harness = harness("");
         // Established: SYN out, SYN-ACK in, ACK out; then idle 2 h.
-        harness.receiveAt(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 443, 0x02), 0);
-        harness.receiveAt(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, 40000, 0x12), SEC);
+        final long syn = harness.receiveAt(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 443, 0x02), 0);
+        harness.flush();
+        final int mapped = sent(harness, syn, PORT2).get(TcpPacket.class).getHeader().getSrcPort().valueAsInt();
+        harness.receiveAt(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, mapped, 0x12), SEC);
         harness.receiveAt(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 443, 0x10), SEC);
         // Half-open: SYN out, nothing back.
         harness.receiveAt(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40001, SERVER, 443, 0x02), SEC);
         harness.flush();
-        final SessionTable table = harness.dataplane.nat().table();
-        assertEquals(2, table.size());
+        assertEquals(2, harness.sessions());
         final long afterTwoHours = harness.receiveAt(PORT2,
-            tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, 40000, 0x18), 7400 * SEC);
+            tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, mapped, 0x18), 7400 * SEC);
         harness.flush();
         assertEquals(HOST_A, address(sent(harness, afterTwoHours, PORT4).getHeader().getDstAddr()),
             "established flows live 2 h 4 min idle (REQ-5)");
-        assertEquals(1, table.size(), "the half-open one went after 240 s");
+        assertEquals(1, harness.sessions(), "the half-open one went after 240 s");
         // FIN both ways: transitory again (240 s).
         harness.receiveAt(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 443, 0x11), 7401 * SEC);
-        harness.receiveAt(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, 40000, 0x11), 7401 * SEC);
+        harness.receiveAt(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 443, OUTSIDE, mapped, 0x11), 7401 * SEC);
         harness.flush();
         harness.receiveAt(PORT4, udpFromInside(HOST_B, 1, SERVER, 1), 7643 * SEC);
+        harness.tick(7643 * SEC);
         harness.flush();
-        assertEquals(1, table.size(), "closed connection gone 240 s (and the timer spread) after the last FIN; only B's UDP left");
+        assertEquals(1, harness.sessions(), "closed connection gone 240 s (and the timer spread) after the last FIN; only B's UDP left");
     }
 
     @Test
@@ -344,19 +346,27 @@ class NatTest
     {
         final Harness harness = harness("");
         final long synOut = harness.receive(PORT4, tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 5000, 0x02));
-        final long synIn = harness.receive(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 5000, OUTSIDE, 40000, 0x02));
+        harness.flush();
+        final int mapped = sent(harness, synOut, PORT2).get(TcpPacket.class).getHeader().getSrcPort().valueAsInt();
+        final long synIn = harness.receive(PORT2, tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 5000, OUTSIDE, mapped, 0x02));
         final long synAckOut = harness.receive(PORT4,
             tcpFrame(PORT4_MAC, HOST_A_MAC, HOST_A, 40000, SERVER, 5000, 0x12));
         final long synAckIn = harness.receive(PORT2,
-            tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 5000, OUTSIDE, 40000, 0x12));
+            tcpFrame(PORT2_MAC, ROUTER_MAC, SERVER, 5000, OUTSIDE, mapped, 0x12));
         harness.flush();
-        sent(harness, synOut, PORT2);
         final IpV4Packet in = sent(harness, synIn, PORT4);
         assertEquals(40000, in.get(TcpPacket.class).getHeader().getDstPort().valueAsInt());
         sent(harness, synAckOut, PORT2);
         sent(harness, synAckIn, PORT4);
-        final SessionTable table = harness.dataplane.nat().table();
-        assertTrue(SessionTable.tcpEstablished(table.tcpState(0)));
+        assertEquals(1, harness.sessions());
+        for (int w = 0; w < harness.workers.count(); w++)
+        {
+            final SessionTable table = harness.workers.get(w).sessions();
+            if (table.size() == 1)
+            {
+                assertTrue(SessionTable.tcpEstablished(table.tcpState(0)));
+            }
+        }
     }
 
     @Test
@@ -487,10 +497,10 @@ class NatTest
             assertEquals(DropReason.IP4_FRAGMENT_OVERFLOW, harness.dropFor(overlong));
             // A fragment whose first fragment never comes is dropped after two seconds.
             assertNull(harness.dropFor(stray));
-            harness.dataplane.tick(SEC + NatStage.HOLD_NANOS + 2 * WORKER_TICK);
+            harness.tick(SEC + NatStage.HOLD_NANOS + 2 * WORKER_TICK);
             harness.flush();
             assertEquals(DropReason.NAT_FRAGMENT_TIMEOUT, harness.dropFor(stray));
-            assertEquals(harness.dataplane.pool().slotCount(), harness.freeSlots(), "no slot kept");
+            assertEquals(harness.slotCount(), harness.freeSlots(), "no slot kept");
         }
     }
 
@@ -513,14 +523,24 @@ class NatTest
     @Test
     void anExhaustedPortRangeIsCounted() throws Exception
     {
-        final Harness harness = harness(", \"portRange\": \"2000-2001\"");
-        final long a = harness.receive(PORT4, udpFromInside(HOST_A, 1000, SERVER, 53));
-        final long b = harness.receive(PORT4, udpFromInside(HOST_A, 1001, SERVER, 53));
-        final long c = harness.receive(PORT4, udpFromInside(HOST_A, 1002, SERVER, 53));
+        final Harness harness = harness(", \"portRange\": \"2000-2003\"");
+        // All of one inside host's flows belong to one worker, which has its slice of the range: 4 / workers ports.
+        final int slice = 4 / harness.workers.count();
+        final long[] flows = new long[slice + 1];
+        for (int i = 0; i <= slice; i++)
+        {
+            flows[i] = harness.receive(PORT4, udpFromInside(HOST_A, 1000 + i, SERVER, 53));
+        }
         harness.flush();
-        final Set<Integer> ports = Set.of(udpSourcePort(sent(harness, a, PORT2)), udpSourcePort(sent(harness, b, PORT2)));
-        assertEquals(Set.of(2000, 2001), ports);
-        assertEquals(DropReason.NAT_PORTS_EXHAUSTED, harness.dropFor(c));
+        final Set<Integer> ports = new HashSet<>();
+        for (int i = 0; i < slice; i++)
+        {
+            final int port = udpSourcePort(sent(harness, flows[i], PORT2));
+            assertTrue(port >= 2000 && port <= 2003, "mapped port " + port + " is in the range");
+            ports.add(port);
+        }
+        assertEquals(slice, ports.size(), "no two flows share a mapped port");
+        assertEquals(DropReason.NAT_PORTS_EXHAUSTED, harness.dropFor(flows[slice]));
     }
 
     @Test

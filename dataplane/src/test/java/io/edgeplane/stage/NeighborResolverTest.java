@@ -100,7 +100,7 @@ class NeighborResolverTest
         final long later = harness.receiveAt(0, toHost(), 40 * SECOND);
         harness.flush();
         assertNotNull(harness.sentFor(later));
-        assertEquals(0L, harness.dataplane.counters().snapshot().events.getOrDefault("neighbor-expired", 0L));
+        assertEquals(0L, harness.snapshot().events.getOrDefault("neighbor-expired", 0L));
     }
 
     @Test
@@ -110,10 +110,10 @@ class NeighborResolverTest
         harness.receiveAt(1, arpFromHost(1), 0);
         harness.flush();
         // No traffic at all: the live worker's clock alone drives the timers.
-        harness.dataplane.tick(31 * SECOND);
+        harness.tick(31 * SECOND);
         assertEquals(1, requestsForHost(harness).size(), "probe sent from the duty cycle");
-        harness.dataplane.tick(35 * SECOND);
-        assertEquals(1L, harness.dataplane.counters().snapshot().events.get("neighbor-expired"));
+        harness.tick(35 * SECOND);
+        assertEquals(1L, harness.snapshot().events.get("neighbor-expired"));
         final long after = harness.receiveAt(0, toHost(), 36 * SECOND);
         harness.flush();
         assertEquals(DropReason.NEIGHBOR_UNRESOLVED, harness.dropFor(after));
@@ -141,7 +141,7 @@ class NeighborResolverTest
         }
         harness.flush();
         assertEquals(Dataplane.NEIGHBOR_CAPACITY, harness.dataplane.neighbors().size());
-        assertEquals(100L, harness.dataplane.counters().snapshot().events.get("neighbor-table-full"));
+        assertEquals(100L, harness.snapshot().events.get("neighbor-table-full"));
     }
 
     @Test
@@ -151,7 +151,7 @@ class NeighborResolverTest
         final long id = harness.receiveAt(0, Frames.udpFrame(Harness.PORT1_MAC, Harness.CLIENT_MAC,
             ip("10.1.0.10"), ip("10.2.0.20"), 64, 1, 2, 8), 3600 * SECOND);
         harness.flush();
-        harness.dataplane.tick(7200 * SECOND);
+        harness.tick(7200 * SECOND);
         final long later = harness.receiveAt(0, Frames.udpFrame(Harness.PORT1_MAC, Harness.CLIENT_MAC,
             ip("10.1.0.10"), ip("10.2.0.20"), 64, 1, 2, 8), 7300 * SECOND);
         harness.flush();

@@ -128,7 +128,7 @@ class RandomFrameFuzzTest
         assertTrue(table.created() > 100, "the fuzz made sessions: " + table.created());
         // Three hours later every session has expired, and with the last of them every mapping went.
         final long later = (FRAMES + 10) * 1000L + 3 * 3600 * 1_000_000_000L;
-        while (harness.dataplane.tick(later) > 0)
+        while (harness.tick(later) > 0)
         {
             harness.flush();
         }
@@ -171,7 +171,7 @@ class RandomFrameFuzzTest
         harness.flush();
         // Ten seconds later: whatever a stage still held (fragments waiting for their first one) has timed out.
         final long later = (first + FRAMES) * 1000L + 10_000_000_000L;
-        while (harness.dataplane.tick(later) > 0)
+        while (harness.tick(later) > 0)
         {
             harness.flush();
         }

@@ -97,7 +97,7 @@ class ReceiveOffloadsTest
             stream.write(tcp.getPayload().getRawData());
         }
         assertArrayEquals(Frames.payload(payload, 7), stream.toByteArray(), "the byte stream is unchanged");
-        assertEquals(1L, harness.dataplane.counters().snapshot().events.get("rx-gso-frames"));
+        assertEquals(1L, harness.snapshot().events.get("rx-gso-frames"));
     }
 
     @Test
@@ -117,7 +117,7 @@ class ReceiveOffloadsTest
             .hasValidChecksum(client, server, false));
         assertTrue(EthernetPacket.newPacket(sent.get(1).frame(), 0, sent.get(1).frame().length).get(UdpPacket.class)
             .hasValidChecksum(client, server, false));
-        assertEquals(2L, harness.dataplane.counters().snapshot().events.get("rx-checksum-completed"));
+        assertEquals(2L, harness.snapshot().events.get("rx-checksum-completed"));
     }
 
     @Test
@@ -133,7 +133,7 @@ class ReceiveOffloadsTest
         final byte[] udpSuper = Frames.ethernet(Harness.PORT1_MAC, Harness.CLIENT_MAC, Frames.ETH_IPV4,
             Frames.ipv4(CLIENT, SERVER, 17, 64, 0, Frames.udp(CLIENT, SERVER, 1, 2, new byte[8000])));
         receive(harness, udpSuper, true);
-        assertEquals(1, harness.dataplane.counters().snapshot().drop(DropReason.RX_OVERSIZE));
-        assertFalse(harness.dataplane.counters().snapshot().events.containsKey("rx-gso-frames"));
+        assertEquals(1, harness.snapshot().drop(DropReason.RX_OVERSIZE));
+        assertFalse(harness.snapshot().events.containsKey("rx-gso-frames"));
     }
 }

@@ -60,7 +60,7 @@ class ReversePathFilterTest
         }
         assertNull(harness.sentFor(insideSpoofed));
         assertEquals(DropReason.IP4_RPF_FAILED, harness.dropFor(insideSpoofed));
-        assertEquals(1, harness.dataplane.counters().snapshot().drop(DropReason.IP4_RPF_FAILED));
+        assertEquals(1, harness.snapshot().drop(DropReason.IP4_RPF_FAILED));
     }
 
     @Test

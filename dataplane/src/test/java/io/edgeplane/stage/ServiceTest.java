@@ -250,10 +250,10 @@ class ServiceTest
         final List<ServiceConfig> withoutDns = new ArrayList<>(config.services());
         withoutDns.removeIf(service -> service.name().equals("dns"));
         harness.dataplane.configureServices(config.serviceNetwork(), withoutDns);
-        final int sessions = harness.dataplane.nat().table().size();
+        final int sessions = harness.sessions();
         id = harness.receive(PORT4, dnsQuery(7000));
         harness.flush();
-        assertEquals(sessions - 1, harness.dataplane.nat().table().size(), "the flow's session went with its service");
+        assertEquals(sessions - 1, harness.sessions(), "the flow's session went with its service");
         assertEquals(DropReason.IP4_NO_ROUTE, harness.dropFor(id),
             "not translated to a backend of a service that is gone: the ClusterIP routes nowhere now");
     }
@@ -355,7 +355,7 @@ class ServiceTest
         more.add(new ServiceConfig("late", ServiceConfig.LOAD_BALANCER, ip("10.96.0.99"), ip("10.1.0.110"),
             List.of(new ServiceConfig.Port("", 6, 80, 80, 30100)), "None", List.of()));
         harness.dataplane.configureServices(config.serviceNetwork(), more);
-        harness.dataplane.tick(10_000_000_000L);
+        harness.tick(10_000_000_000L);
         assertEquals(1, arps(harness, PORT1, 1, ip("10.1.0.110")).size());
     }
 

@@ -130,7 +130,7 @@ class VxlanTest
         assertEquals(63, ipHeader.getTtlAsInt());
         assertTrue(frame.get(UdpPacket.class).hasValidChecksum(InetAddress.getByName("10.244.2.7"),
             InetAddress.getByName("10.244.1.5"), false));
-        assertEquals(1L, harness.dataplane.counters().snapshot().stages.get("vxlan-decap"));
+        assertEquals(1L, harness.snapshot().stages.get("vxlan-decap"));
     }
 
     @Test

@@ -6,7 +6,10 @@ import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
+import io.edgeplane.port.TxSink;
+import io.edgeplane.session.SessionTable;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.Workers;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
@@ -47,6 +50,8 @@ public final class Harness
     public final List<Sent> sent = new ArrayList<>();
     public final List<Dropped> dropped = new ArrayList<>();
     public final Dataplane dataplane;
+    /** All workers (the config's {@code workers}, or the {@code edgeplane.test.workers} property's). */
+    public final Workers workers;
     private final UnsafeBuffer frameBuffer = new UnsafeBuffer(new byte[0]);
     private long nextId = 1;
 
@@ -75,14 +80,54 @@ public final class Harness
         throws ConfigException
     {
         final PortTable ports = new PortTable(config.ports());
-        dataplane = new Dataplane(config, new PacketPool(poolSlots), ports, null,
-            (port, pool, h) ->
-            {
-                final byte[] frame = new byte[pool.frameLength(h)];
-                pool.buffer().getBytes(pool.frameOffset(h), frame);
-                sent.add(new Sent(port, pool.packetId(h), frame));
-            },
+        final TxSink tx = (port, pool, h) ->
+        {
+            final byte[] frame = new byte[pool.frameLength(h)];
+            pool.buffer().getBytes(pool.frameOffset(h), frame);
+            sent.add(new Sent(port, pool.packetId(h), frame));
+        };
+        workers = new Workers(config, config.workersOr(Integer.getInteger(WORKERS_PROPERTY, 1)),
+            Workers.multiplierFor(config.flowHashSeed()), poolSlots, ports, null, worker -> tx,
             (pool, h, reason) -> dropped.add(new Dropped(pool.packetId(h), reason)), features);
+        dataplane = workers.first();
+    }
+
+    /** Run a test class's dataplane with this many workers when its config does not say (the second test pass). */
+    public static final String WORKERS_PROPERTY = "edgeplane.test.workers";
+
+    /** Every worker's counters, summed. */
+    public io.edgeplane.counters.DataplaneCounters.Snapshot snapshot()
+    {
+        return workers.counters().snapshot();
+    }
+
+    /** Advance every worker's clock; returns the timers fired. */
+    public int tick(final long nowNanos)
+    {
+        return workers.tick(nowNanos);
+    }
+
+    /** Pool slots over all workers. */
+    public int slotCount()
+    {
+        int slots = 0;
+        for (int w = 0; w < workers.count(); w++)
+        {
+            slots += workers.get(w).pool().slotCount();
+        }
+        return slots;
+    }
+
+    /** Sessions in every worker's connection table. */
+    public int sessions()
+    {
+        int sum = 0;
+        for (int w = 0; w < workers.count(); w++)
+        {
+            final SessionTable table = workers.get(w).sessions();
+            sum += table == null ? 0 : table.size();
+        }
+        return sum;
     }
 
     /** Receive one frame on a port; returns its packet id. Call {@link #flush()} to process. */
@@ -96,7 +141,7 @@ public final class Harness
     {
         final long id = nextId++;
         frameBuffer.wrap(frame);
-        final DropReason rxDrop = dataplane.receive(port, frameBuffer, 0, frame.length, id, timestampNanos);
+        final DropReason rxDrop = workers.receive(port, frameBuffer, 0, frame.length, id, timestampNanos);
         if (rxDrop != null)
         {
             dropped.add(new Dropped(id, rxDrop));
@@ -106,7 +151,7 @@ public final class Harness
 
     public void flush()
     {
-        dataplane.flush();
+        workers.flush();
     }
 
     public Sent sentFor(final long packetId)
@@ -121,6 +166,11 @@ public final class Harness
 
     public int freeSlots()
     {
-        return dataplane.pool().freeCount();
+        int free = 0;
+        for (int w = 0; w < workers.count(); w++)
+        {
+            free += workers.get(w).pool().freeCount();
+        }
+        return free;
     }
 }

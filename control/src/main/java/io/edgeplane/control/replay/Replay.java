@@ -3,12 +3,14 @@ package io.edgeplane.control.replay;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.edgeplane.buffer.PacketBatch;
-import io.edgeplane.buffer.PacketPool;
+import io.edgeplane.port.PortTable;
+import io.edgeplane.port.TxSink;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.Workers;
 import org.agrona.DirectBuffer;
 
 import java.io.IOException;
@@ -64,7 +66,6 @@ public final class Replay
         final Path outDir, final Progress progress) throws TraceFileException, ConfigException
     {
         prepare(config, outDir);
-        final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
         final ReplayOutputs outputs = new ReplayOutputs(config, outDir);
         final int count = inputs.size();
         final PcapReader[] readers = new PcapReader[count];
@@ -88,9 +89,14 @@ public final class Replay
                 batches[i] = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
                 portMaps[i] = new InterfacePorts(config, inputs.get(i).port());
             }
-            final Dataplane dataplane = new Dataplane(config, pool,
-                (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
-                    p.timestampNanos(h), sinkFailure),
+            // Replay runs the config's workers (one unless it names more) from this one thread, so its outputs
+            // stay deterministic whatever the machine; the spread follows the config's seed.
+            final TxSink tx = (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
+                p.timestampNanos(h), sinkFailure);
+            final PortTable portTable = new PortTable(config.ports());
+            final Workers dataplane = new Workers(config, config.workersOr(1),
+                Workers.multiplierFor(config.flowHashSeed()), Dataplane.DEFAULT_POOL_SLOTS, portTable, null,
+                worker -> tx,
                 (p, h, reason) ->
                 {
                     final int index = (int)(p.packetId(h) - batchFirstId[0]);
@@ -102,10 +108,13 @@ public final class Replay
                         stage(outputs, ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at],
                             batch.lengths[at], batch.timestamps[at], sinkFailure);
                     }
-                });
+                }, List.of());
             if (traceFirst > 0)
             {
-                dataplane.tracer().traceFirst(traceFirst);
+                for (int w = 0; w < dataplane.count(); w++)
+                {
+                    dataplane.get(w).tracer().traceFirst(traceFirst);
+                }
             }
             for (int i = 0; i < count; i++)
             {
@@ -235,12 +244,29 @@ public final class Replay
         }
     }
 
-    private static ReplayResult finish(final DataplaneConfig config, final Dataplane dataplane,
+    private static ReplayResult finish(final DataplaneConfig config, final Workers dataplane,
         final ReplayOutputs outputs, final Path outDir, final int traceFirst, final long packets, final long elapsed)
         throws TraceFileException
     {
         final DataplaneCounters.Snapshot snapshot = dataplane.counters().snapshot();
-        final String traceText = traceFirst > 0 ? dataplane.formatTrace() : "";
+        String traceText = "";
+        if (traceFirst > 0)
+        {
+            if (dataplane.count() == 1)
+            {
+                traceText = dataplane.first().formatTrace();
+            }
+            else
+            {
+                // Each worker traces the first packets it owns; its section says which worker decided.
+                final StringBuilder all = new StringBuilder();
+                for (int w = 0; w < dataplane.count(); w++)
+                {
+                    all.append("=== worker ").append(w).append(" ===\n").append(dataplane.get(w).formatTrace());
+                }
+                traceText = all.toString();
+            }
+        }
         final Path countersPath = outDir.resolve("counters.json");
         try
         {
