@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.control.worker.WorkerProxy;
+import io.edgeplane.counters.CounterGroup;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.trace.TraceRecords;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -21,7 +23,7 @@ public final class StatusService
 {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private final DataplaneCounters counters;
+    private final CounterGroup counters;
     private final WorkerProxy worker;
     private final TraceRecords.Formatter formatter;
     private volatile Extension kubernetes;
@@ -54,14 +56,29 @@ public final class StatusService
     public StatusService(final DataplaneCounters counters, final WorkerProxy worker,
         final TraceRecords.Formatter formatter)
     {
+        this(CounterGroup.of(counters), worker, formatter);
+    }
+
+    public StatusService(final CounterGroup counters, final WorkerProxy worker,
+        final TraceRecords.Formatter formatter)
+    {
         this.counters = counters;
         this.worker = worker;
         this.formatter = formatter;
     }
 
+    /** The totals over workers, and under {@code workers} each worker's own (to see the spread). */
     public ObjectNode counters()
     {
-        final DataplaneCounters.Snapshot snapshot = counters.snapshot();
+        final List<DataplaneCounters.Snapshot> perWorker = counters.perWorker();
+        final ObjectNode node = snapshotNode(CounterGroup.sum(perWorker));
+        final com.fasterxml.jackson.databind.node.ArrayNode workers = node.putArray("workers");
+        perWorker.forEach(one -> workers.add(snapshotNode(one)));
+        return node;
+    }
+
+    private static ObjectNode snapshotNode(final DataplaneCounters.Snapshot snapshot)
+    {
         final ObjectNode node = MAPPER.createObjectNode();
         node.set("ports", MAPPER.valueToTree(snapshot.ports));
         node.set("stages", MAPPER.valueToTree(snapshot.stages));
@@ -92,7 +109,20 @@ public final class StatusService
         for (final DropReason reason : DropReason.values())
         {
             out.append("edgeplane_drops_total{reason=\"").append(reason.label()).append("\"} ")
-                .append(counters.drop(reason).get()).append('\n');
+                .append(counters.drop(reason)).append('\n');
+        }
+        out.append("# HELP edgeplane_worker_rx_packets_total Packets each worker received (its share of the load).\n");
+        out.append("# TYPE edgeplane_worker_rx_packets_total counter\n");
+        final List<DataplaneCounters.Snapshot> perWorker = counters.perWorker();
+        for (int w = 0; w < perWorker.size(); w++)
+        {
+            long rx = 0;
+            for (final java.util.Map<String, Long> port : perWorker.get(w).ports.values())
+            {
+                rx += port.getOrDefault("rx-packets", 0L);
+            }
+            out.append("edgeplane_worker_rx_packets_total{worker=\"").append(w).append("\"} ").append(rx)
+                .append('\n');
         }
         out.append("# HELP edgeplane_events_total Things that happened other than drops.\n");
         out.append("# TYPE edgeplane_events_total counter\n");
@@ -165,8 +195,19 @@ public final class StatusService
         return MAPPER.createObjectNode().put("tracing", packets);
     }
 
+    /** Each worker traces the packets it owns; with several, each worker's part is headed by its index. */
     public String trace()
     {
-        return worker.traceRecords().format(formatter);
+        final List<TraceRecords> records = worker.traceRecords();
+        if (records.size() == 1)
+        {
+            return records.get(0).format(formatter);
+        }
+        final StringBuilder out = new StringBuilder();
+        for (int w = 0; w < records.size(); w++)
+        {
+            out.append("=== worker ").append(w).append(" ===\n").append(records.get(w).format(formatter));
+        }
+        return out.toString();
     }
 }

@@ -55,6 +55,17 @@ public final class AfPacketPort implements PortIo
     public AfPacketPort(final int index, final String portName, final String device, final int mtu)
         throws GatewayException
     {
+        this(index, portName, device, mtu, null);
+    }
+
+    /** A port's socket for one of several workers: it joins the port's fanout group (in worker order). */
+    public record Fanout(int group, int multiplier)
+    {
+    }
+
+    public AfPacketPort(final int index, final String portName, final String device, final int mtu,
+        final Fanout fanout) throws GatewayException
+    {
         this.index = index;
         this.mtu = mtu;
         int socket = -1;
@@ -98,6 +109,10 @@ public final class AfPacketPort implements PortIo
             membership.setShort(4, (short)LinuxPacketSockets.PACKET_MR_PROMISC);
             LIBC.setsockopt(socket, LinuxPacketSockets.SOL_PACKET, LinuxPacketSockets.PACKET_ADD_MEMBERSHIP,
                 membership, 16);
+            if (fanout != null)
+            {
+                LinuxPacketSockets.joinFanout(socket, fanout.group(), fanout.multiplier());
+            }
             value.setInt(0, SOCKET_BUFFER);
             setBuffer(socket, LinuxPacketSockets.SO_SNDBUFFORCE, LinuxPacketSockets.SO_SNDBUF, value);
         }

@@ -20,24 +20,27 @@ final class DeviceMonitor implements Runnable
 {
     static final long PERIOD_MILLIS = 250;
 
-    /** Opens a fresh port implementation for port {@code i}. */
+    /** Opens fresh port implementations for port {@code i}, one per worker, in worker order. */
     @FunctionalInterface
     interface Opener
     {
-        PortIo open(int port) throws GatewayException;
+        PortIo[] open(int port) throws GatewayException;
     }
 
     private final PortTable ports;
     private final RoutingTable routes;
     private final AtomicReferenceArray<PortIo> replacements;
     private final Opener opener;
+    private final int workers;
     private final int[] ifindex;
     private final String[] state;
     private volatile boolean running = true;
 
+    /** @param replacements new sockets, for worker {@code w} and port {@code p} at {@code w * ports + p}. */
     DeviceMonitor(final PortTable ports, final RoutingTable routes, final AtomicReferenceArray<PortIo> replacements,
-        final Opener opener)
+        final int workers, final Opener opener)
     {
+        this.workers = workers;
         this.ports = ports;
         this.routes = routes;
         this.replacements = replacements;
@@ -105,11 +108,14 @@ final class DeviceMonitor implements Runnable
         {
             try
             {
-                final PortIo fresh = opener.open(port);
-                final PortIo stale = replacements.getAndSet(port, fresh);
-                if (stale != null)
+                final PortIo[] fresh = opener.open(port);
+                for (int w = 0; w < workers; w++)
                 {
-                    stale.close();
+                    final PortIo stale = replacements.getAndSet(w * replacements.length() / workers + port, fresh[w]);
+                    if (stale != null)
+                    {
+                        stale.close();
+                    }
                 }
                 ifindex[port] = index;
                 System.err.println("edgeplane: " + ports.name(port) + ": device " + device + " is back (ifindex " +

@@ -18,6 +18,7 @@ import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.stage.Dataplane;
 import io.edgeplane.stage.FeatureArc;
+import io.edgeplane.stage.Workers;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -33,22 +34,27 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The gateway process: live ports, one run-to-completion worker (an Agrona agent), the control API and the
- * persisted state. Start order: ports (fail fast on a bad device), state restore (persisted state wins over the
+ * The gateway process: live ports, run-to-completion workers (Agrona agents, one thread each; {@code workers} in the
+ * config, by default one per core minus one), the control API and the persisted state. Start order: ports (fail fast on a bad device), state restore (persisted state wins over the
  * config file's routes, neighbors and admin states; the config file always gives the ports), worker, API.
  * Frames arriving meanwhile wait in the kernel's ring.
  */
 public final class Gateway implements AutoCloseable
 {
     private final Dataplane dataplane;
-    private final PortIo[] livePorts;
-    private final AgentRunner runner;
+    private final Workers workers;
+    /** Per worker, per port: the worker's own socket on the port's device (several join one fanout group). */
+    private final PortIo[][] livePorts;
+    private final AgentRunner[] runners;
     private final ApiServer api;
     private final StateStore store;
     private final ControlService control;
     private final StatusService status;
     private final Path stateDirectory;
     private final AtomicReferenceArray<PortIo> replacements;
+    private final int[] fanoutGroups;
+    /** Environment variable fixing the source-address spread's multiplier (reproducible runs). */
+    public static final String SPREAD_MULTIPLIER_ENV = "EDGEPLANE_SPREAD_MULTIPLIER";
     private final DeviceMonitor monitor;
     private ServiceResource serviceResource;
     private volatile io.edgeplane.control.kubernetes.KubernetesSync kubernetes;
@@ -86,8 +92,27 @@ public final class Gateway implements AutoCloseable
         }
         this.stateDirectory = stateDirectory;
         final PortTable ports = new PortTable(config.ports());
-        final PacketPool pool = new PacketPool(Dataplane.DEFAULT_POOL_SLOTS);
-        livePorts = new PortIo[ports.count()];
+        final int count = config.workersOr(defaultWorkers());
+        if (io == Io.PCAP && count > 1)
+        {
+            throw new GatewayException("workers: " + count + " workers need --io afpacket (its fanout groups spread " +
+                "frames over workers; libpcap has none); set \"workers\": 1 to use --io pcap");
+        }
+        final java.security.SecureRandom random = new java.security.SecureRandom();
+        // The spread's multiplier is drawn at start, so a sender cannot aim its flows at one worker; a measurement
+        // or a test that needs the same spread every run names it in EDGEPLANE_SPREAD_MULTIPLIER.
+        final String fixed = System.getenv(SPREAD_MULTIPLIER_ENV);
+        final int multiplier;
+        try
+        {
+            multiplier = (fixed != null ? Integer.parseUnsignedInt(fixed.strip()) : random.nextInt()) | 1;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new GatewayException(SPREAD_MULTIPLIER_ENV + ": " + fixed + " is not an unsigned 32-bit number");
+        }
+        fanoutGroups = new int[ports.count()];
+        livePorts = new PortIo[count][ports.count()];
         if (io != Io.NONE)
         {
             for (int i = 0; i < ports.count(); i++)
@@ -108,9 +133,14 @@ public final class Gateway implements AutoCloseable
                     throw new GatewayException("ports[" + i + "].vlan: AF_PACKET sockets do not see 802.1Q tags " +
                         "(the kernel moves them to metadata); use --io pcap for VLAN ports");
                 }
+                fanoutGroups[i] = random.nextInt(0x10000);
                 try
                 {
-                    livePorts[i] = open(io, ports, i);
+                    final PortIo[] opened = open(io, ports, i, count, fanoutGroups[i], multiplier);
+                    for (int w = 0; w < count; w++)
+                    {
+                        livePorts[w][i] = opened[w];
+                    }
                 }
                 catch (final GatewayException ex)
                 {
@@ -121,45 +151,56 @@ public final class Gateway implements AutoCloseable
         }
         try
         {
-            dataplane = new Dataplane(config, pool, ports, null,
-                (port, from, h) ->
+            workers = new Workers(config, count, multiplier, Dataplane.DEFAULT_POOL_SLOTS, ports, null,
+                worker -> (port, from, h) ->
                 {
-                    final PortIo live = livePorts[port];
+                    final PortIo live = livePorts[worker][port];
                     if (live != null)
                     {
                         live.send(from, h);
                     }
                 },
-                DropSink.NONE);
+                DropSink.NONE, List.of());
+            dataplane = workers.first();
         }
         catch (final ConfigException ex)
         {
             closePorts();
             throw new GatewayException(ex.getMessage());
         }
-        for (final PortIo live : livePorts)
+        final List<Dataplane> all = new java.util.ArrayList<>();
+        for (int w = 0; w < count; w++)
         {
-            if (live != null)
+            all.add(workers.get(w));
+            for (final PortIo live : livePorts[w])
             {
-                live.attach(dataplane);
+                if (live != null)
+                {
+                    live.attach(workers.get(w));
+                }
             }
         }
-        final WorkerProxy commands = new WorkerProxy(dataplane);
-        replacements = new AtomicReferenceArray<>(ports.count());
+        final WorkerProxy commands = new WorkerProxy(all);
+        replacements = new AtomicReferenceArray<>(count * ports.count());
         final AtomicLongArray portStats = new AtomicLongArray(2 * ports.count());
-        // A worker error is counted (worker-errors, in /v1/counters and /metrics) and logged in one line; the
-        // agent keeps running.
-        final AtomicCounter workerErrors = dataplane.counters().event("worker-errors");
-        final ErrorHandler log = error -> System.err.println("edgeplane: worker error: " + error);
-        runner = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
-            TimeUnit.MILLISECONDS.toNanos(1)), new CountedErrorHandler(log, workerErrors), null,
-            new GatewayAgent(dataplane, livePorts, commands, portStats, replacements));
+        runners = new AgentRunner[count];
+        for (int w = 0; w < count; w++)
+        {
+            // A worker error is counted (worker-errors, in /v1/counters and /metrics) and logged in one line; the
+            // agent keeps running.
+            final AtomicCounter workerErrors = workers.get(w).counters().event("worker-errors");
+            final String name = count == 1 ? "worker" : "worker " + w;
+            final ErrorHandler log = error -> System.err.println("edgeplane: " + name + " error: " + error);
+            runners[w] = new AgentRunner(new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1),
+                TimeUnit.MILLISECONDS.toNanos(1)), new CountedErrorHandler(log, workerErrors), null,
+                new GatewayAgent(workers.get(w), livePorts[w], commands, portStats, replacements));
+        }
 
         try
         {
             store = new StateStore(stateDirectory);
             control = new ControlService(List.of(
-                new PortResource(config.ports(), ports, dataplane.routes(), dataplane.counters(), portStats,
+                new PortResource(config.ports(), ports, dataplane.routes(), workers.counters(), portStats,
                     this::link, dataplane.arc(FeatureArc.IP4_UNICAST), commands),
                 new RouteResource(ports, dataplane.routes()),
                 new NeighborResource(ports, commands, config.neighbors()),
@@ -167,7 +208,7 @@ public final class Gateway implements AutoCloseable
                 serviceResource = new ServiceResource(dataplane, ports, config.serviceNetwork(), config.services(),
                     config.flowHashSeed())), store,
                 config.flowHashSeed());
-            status = new StatusService(dataplane.counters(), commands, dataplane.graph());
+            status = new StatusService(workers.counters(), commands, dataplane.graph());
             final StateStore.Recovered recovered = store.recover(salvageJournal);
             // Restored before the worker starts: forwarding begins with the persisted state, never a mix.
             control.restore(recovered.snapshot(), recovered.ops());
@@ -175,15 +216,21 @@ public final class Gateway implements AutoCloseable
         }
         catch (final IOException | ConfigException ex)
         {
-            runner.close();
+            closeRunners();
             closePorts();
             throw new GatewayException("state " + stateDirectory + ": " + ex.getMessage());
         }
         commands.workerStarted();
-        AgentRunner.startOnThread(runner);
+        for (final AgentRunner runner : runners)
+        {
+            AgentRunner.startOnThread(runner);
+        }
         if (io != Io.NONE)
         {
-            monitor = new DeviceMonitor(ports, dataplane.routes(), replacements, i -> open(io, ports, i));
+            // A device that comes back gets a new fanout group: its sockets join in worker order, as the kernel
+            // indexes members by join order.
+            monitor = new DeviceMonitor(ports, dataplane.routes(), replacements, count,
+                i -> open(io, ports, i, count, fanoutGroups[i] = fanoutGroups[i] + 1 & 0xFFFF, multiplier));
             final Thread thread = new Thread(monitor, "edgeplane-devices");
             thread.setDaemon(true);
             thread.start();
@@ -209,7 +256,7 @@ public final class Gateway implements AutoCloseable
         {
             monitor.stop();
         }
-        runner.close();
+        closeRunners();
         closePorts();
         try
         {
@@ -243,19 +290,66 @@ public final class Gateway implements AutoCloseable
 
     private void closePorts()
     {
-        for (final PortIo live : livePorts)
+        for (final PortIo[] worker : livePorts)
         {
-            if (live != null)
+            for (final PortIo live : worker)
             {
-                live.close();
+                if (live != null)
+                {
+                    live.close();
+                }
             }
         }
     }
 
-    private static PortIo open(final Io io, final PortTable ports, final int i) throws GatewayException
+    private void closeRunners()
     {
-        return io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i)) :
-            new AfPacketPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i));
+        for (final AgentRunner runner : runners)
+        {
+            if (runner != null)
+            {
+                runner.close();
+            }
+        }
+    }
+
+    /** The gateway's default: one worker per available core minus one (the API, the kernel's receive), at least one. */
+    public static int defaultWorkers()
+    {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    }
+
+    public Workers workers()
+    {
+        return workers;
+    }
+
+    /** One socket per worker on port {@code i}'s device, in worker order (several: one fanout group). */
+    private static PortIo[] open(final Io io, final PortTable ports, final int i, final int count, final int group,
+        final int multiplier) throws GatewayException
+    {
+        final PortIo[] opened = new PortIo[count];
+        try
+        {
+            for (int w = 0; w < count; w++)
+            {
+                opened[w] = io == Io.PCAP ? new PcapPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i)) :
+                    new AfPacketPort(i, ports.name(i), ports.device(i), ports.configuredMtu(i),
+                        count > 1 ? new AfPacketPort.Fanout(group, multiplier) : null);
+            }
+        }
+        catch (final GatewayException ex)
+        {
+            for (final PortIo port : opened)
+            {
+                if (port != null)
+                {
+                    port.close();
+                }
+            }
+            throw ex;
+        }
+        return opened;
     }
 
     /** The device monitor's view of a port's link (up, down, missing), or "n/a" without devices. */
@@ -306,8 +400,8 @@ public final class Gateway implements AutoCloseable
         {
             monitor.stop();
         }
-        runner.close();
-        for (int i = 0; i < livePorts.length; i++)
+        closeRunners();
+        for (int i = 0; i < replacements.length(); i++)
         {
             final PortIo pending = replacements.getAndSet(i, null);
             if (pending != null)

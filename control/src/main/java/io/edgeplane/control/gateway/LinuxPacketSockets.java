@@ -27,6 +27,9 @@ final class LinuxPacketSockets
     static final int PACKET_RX_RING = 5;
     static final int PACKET_TX_RING = 13;
     static final int PACKET_QDISC_BYPASS = 20;
+    static final int PACKET_FANOUT = 18;
+    static final int PACKET_FANOUT_DATA = 22;
+    static final int PACKET_FANOUT_CBPF = 6;
     static final int TPACKET_V2 = 1;
     static final int TP_STATUS_AVAILABLE = 0;
     static final int TP_STATUS_SEND_REQUEST = 1;
@@ -88,5 +91,40 @@ final class LinuxPacketSockets
     static short htons(final int value)
     {
         return (short)(((value & 0xFF) << 8) | ((value >>> 8) & 0xFF));
+    }
+
+    /**
+     * Join fanout group {@code group} of a bound socket, spreading frames with a classic BPF program that computes
+     * {@link io.edgeplane.stage.FlowDispatch#spread}: the IPv4 source (read relative to the network header, so the
+     * program does not depend on where the skb's data starts) times {@code multiplier}, upper half; the kernel takes
+     * it modulo the group's members, which join in worker order. Anything not IPv4 goes to the first member.
+     */
+    static void joinFanout(final int socket, final int group, final int multiplier)
+    {
+        final int[][] program = {
+            {0x28, 0, 0, 0xFFFFF000},          // ldh [SKF_AD_OFF + SKF_AD_PROTOCOL]
+            {0x15, 0, 4, 0x0800},              // jeq #ETH_P_IP, next, else ret #0
+            {0x20, 0, 0, 0xFFF00000 + 12},     // ld [SKF_NET_OFF + 12]: the IPv4 source
+            {0x24, 0, 0, multiplier},          // mul #multiplier
+            {0x74, 0, 0, 16},                  // rsh #16
+            {0x16, 0, 0, 0},                   // ret a (the kernel takes it modulo the members)
+            {0x06, 0, 0, 0},                   // ret #0
+        };
+        final com.sun.jna.Memory filter = new com.sun.jna.Memory(8L * program.length);
+        for (int i = 0; i < program.length; i++)
+        {
+            filter.setShort(8L * i, (short)program[i][0]);
+            filter.setByte(8L * i + 2, (byte)program[i][1]);
+            filter.setByte(8L * i + 3, (byte)program[i][2]);
+            filter.setInt(8L * i + 4, program[i][3]);
+        }
+        final com.sun.jna.Memory value = new com.sun.jna.Memory(4);
+        value.setInt(0, group & 0xFFFF | PACKET_FANOUT_CBPF << 16);
+        Setup.LIBC.setsockopt(socket, SOL_PACKET, PACKET_FANOUT, value, 4);
+        final com.sun.jna.Memory fprog = new com.sun.jna.Memory(16);
+        fprog.clear();
+        fprog.setShort(0, (short)program.length);
+        fprog.setPointer(8, filter);
+        Setup.LIBC.setsockopt(socket, SOL_PACKET, PACKET_FANOUT_DATA, fprog, 16);
     }
 }

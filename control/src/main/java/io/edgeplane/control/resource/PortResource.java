@@ -11,7 +11,7 @@ import io.edgeplane.config.PortConfig;
 import io.edgeplane.control.api.ApiException;
 import io.edgeplane.control.api.ResourceHandler;
 import io.edgeplane.control.worker.WorkerProxy;
-import io.edgeplane.counters.DataplaneCounters;
+import io.edgeplane.counters.CounterGroup;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.route.RouteException;
 import io.edgeplane.route.RoutingTable;
@@ -38,7 +38,7 @@ public final class PortResource implements ResourceHandler<PortResource.PortChan
     private final List<PortConfig> current;
     private final PortTable ports;
     private final RoutingTable routes;
-    private final DataplaneCounters counters;
+    private final CounterGroup counters;
     private final AtomicLongArray portStats;
     private final IntFunction<String> link;
     private final FeatureArc unicast;
@@ -112,7 +112,7 @@ public final class PortResource implements ResourceHandler<PortResource.PortChan
      * @param unicast   the ip4-unicast arc, where a tunnel's decapsulation is enabled on its underlay port.
      */
     public PortResource(final List<PortConfig> configured, final PortTable ports, final RoutingTable routes,
-        final DataplaneCounters counters, final AtomicLongArray portStats, final IntFunction<String> link,
+        final CounterGroup counters, final AtomicLongArray portStats, final IntFunction<String> link,
         final FeatureArc unicast, final WorkerProxy worker)
     {
         this.current = new ArrayList<>(configured);
@@ -331,10 +331,10 @@ public final class PortResource implements ResourceHandler<PortResource.PortChan
         json.put("link", ports.isTunnel(port) ? "up" : link.apply(port));
         json.put("mtu", ports.mtu(port));
         json.put("configuredMtu", ports.configuredMtu(port));
-        json.put("rxPackets", counters.rxPackets(port).get());
-        json.put("txPackets", counters.txPackets(port).get());
-        json.put("rxBytes", counters.rxBytes(port).get());
-        json.put("txBytes", counters.txBytes(port).get());
+        json.put("rxPackets", counters.rxPackets(port));
+        json.put("txPackets", counters.txPackets(port));
+        json.put("rxBytes", counters.rxBytes(port));
+        json.put("txBytes", counters.txBytes(port));
         json.put("captureDrops", port < portStats.length() / 2 ? portStats.get(2 * port) : 0);
         json.put("ioErrors", port < portStats.length() / 2 ? portStats.get(2 * port + 1) : 0);
         return json;

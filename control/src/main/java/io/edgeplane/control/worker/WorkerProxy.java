@@ -15,11 +15,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * The typed way the control plane reaches a worker's private state (neighbor table, tracer), like Aeron's
- * {@code DriverConductorProxy}: each method queues a command on a bounded multi-producer queue that the worker drains,
- * a few at a time, at the top of its duty cycle, and waits for the answer. Commands only copy data in or out; slow
- * work (formatting a trace) happens on the caller's thread. Before the worker starts, the caller is the only thread
- * and commands run inline.
+ * The typed way the control plane reaches the workers' private state (neighbor caches, connection tables, tracers),
+ * like Aeron's {@code DriverConductorProxy}: each method queues a command on every worker's bounded multi-producer
+ * queue, which the worker drains, a few at a time, at the top of its duty cycle, and waits for all the answers
+ * (changes reach every worker; readings are combined: neighbors merged, NAT figures summed, sessions listed from
+ * each). Commands only copy data in or out; slow work (formatting a trace) happens on the caller's thread. Before
+ * the workers start, the caller is the only thread and commands run inline.
  */
 public final class WorkerProxy
 {
@@ -27,8 +28,8 @@ public final class WorkerProxy
     public static final int DRAIN_LIMIT = 16;
     public static final long TIMEOUT_MILLIS = 2000;
 
-    private final MpscArrayQueue<Runnable> queue = new MpscArrayQueue<>(CAPACITY);
-    private final Dataplane dataplane;
+    private final List<Dataplane> workers;
+    private final List<MpscArrayQueue<Runnable>> queues = new ArrayList<>();
     private volatile boolean workerStarted;
 
     /** One neighbor entry as the API lists it. */
@@ -38,7 +39,18 @@ public final class WorkerProxy
 
     public WorkerProxy(final Dataplane dataplane)
     {
-        this.dataplane = dataplane;
+        this(List.of(dataplane));
+    }
+
+    public WorkerProxy(final List<Dataplane> workers)
+    {
+        this.workers = List.copyOf(workers);
+        workers.forEach(w -> queues.add(new MpscArrayQueue<>(CAPACITY)));
+    }
+
+    public int workers()
+    {
+        return workers.size();
     }
 
     /** From now on commands go through the queue. */
@@ -47,15 +59,21 @@ public final class WorkerProxy
         workerStarted = true;
     }
 
-    /** Worker side: run at most {@link #DRAIN_LIMIT} queued commands. */
+    /** Worker side: run at most {@link #DRAIN_LIMIT} queued commands (the first worker's). */
     public int drain()
     {
-        return queue.drain(Runnable::run, DRAIN_LIMIT);
+        return drain(0);
+    }
+
+    /** Worker {@code worker}'s side: run at most {@link #DRAIN_LIMIT} of its queued commands. */
+    public int drain(final int worker)
+    {
+        return queues.get(worker).drain(Runnable::run, DRAIN_LIMIT);
     }
 
     public void addStaticNeighbor(final int port, final int ip, final long mac, final int vtep)
     {
-        call(dp ->
+        callAll(dp ->
         {
             dp.neighbors().addStatic(port, ip, mac, vtep);
             dp.resolver().forget(port, ip);
@@ -66,17 +84,17 @@ public final class WorkerProxy
     /** @return false when there was no such entry. */
     public boolean removeNeighbor(final int port, final int ip)
     {
-        return call(dp ->
+        return callAll(dp ->
         {
             dp.resolver().forget(port, ip);
             return dp.neighbors().remove(port, ip);
-        });
+        }).contains(true);
     }
 
     /** Remove every neighbor entry of a port (a tunnel going away), static and learned. */
     public void removeNeighbors(final int port)
     {
-        call(dp ->
+        callAll(dp ->
         {
             final List<Integer> addresses = new ArrayList<>();
             dp.neighbors().forEach((p, ip, mac, isStatic, vtep) ->
@@ -95,15 +113,21 @@ public final class WorkerProxy
         });
     }
 
+    /** Every worker's neighbors merged: one entry per (port, address), the first worker's when they differ. */
     public List<Neighbor> neighbors()
     {
-        return call(dp ->
+        final java.util.Map<Long, Neighbor> merged = new java.util.LinkedHashMap<>();
+        for (final List<Neighbor> one : callAll(dp ->
         {
             final NeighborTable table = dp.neighbors();
             final List<Neighbor> list = new ArrayList<>(table.size());
             table.forEach((port, ip, mac, isStatic, vtep) -> list.add(new Neighbor(port, ip, mac, isStatic, vtep)));
             return list;
-        });
+        }))
+        {
+            one.forEach(n -> merged.putIfAbsent((long)n.port() << 32 | n.ip() & 0xFFFF_FFFFL, n));
+        }
+        return new ArrayList<>(merged.values());
     }
 
     /** The NAT session table's figures, read on the worker. */
@@ -120,12 +144,22 @@ public final class WorkerProxy
     /** @return the figures, or null before NAT was first configured. */
     public NatStatistics natStatistics()
     {
-        return call(dp ->
+        NatStatistics sum = null;
+        for (final NatStatistics one : callAll(dp ->
         {
-            final SessionTable table = dp.nat().table();
+            final SessionTable table = dp.sessions();
             return table == null ? null : new NatStatistics(table.size(), table.mappingCount(), table.capacity(),
                 table.created(), table.expired());
-        });
+        }))
+        {
+            if (one != null)
+            {
+                sum = sum == null ? one : new NatStatistics(sum.sessions() + one.sessions(),
+                    sum.mappings() + one.mappings(), sum.capacity() + one.capacity(), sum.created() + one.created(),
+                    sum.expired() + one.expired());
+            }
+        }
+        return sum;
     }
 
     /**
@@ -134,10 +168,20 @@ public final class WorkerProxy
      */
     public List<NatSession> natSessions(final int address, final int protocol, final int limit)
     {
-        return call(dp ->
+        final List<NatSession> all = new ArrayList<>();
+        for (final List<NatSession> one : callAll(dp -> natSessions(dp, address, protocol, limit)))
+        {
+            all.addAll(one.subList(0, Math.min(one.size(), limit - all.size())));
+        }
+        return all;
+    }
+
+    private static List<NatSession> natSessions(final Dataplane dp, final int address, final int protocol,
+        final int limit)
+    {
         {
             final List<NatSession> out = new ArrayList<>();
-            final SessionTable table = dp.nat().table();
+            final SessionTable table = dp.sessions();
             if (table == null)
             {
                 return out;
@@ -154,15 +198,15 @@ public final class WorkerProxy
                 return out.size() < limit;
             });
             return out;
-        });
+        }
     }
 
     /** Remove the sessions that match (as {@link #natSessions}); returns how many. */
     public int natFlush(final int address, final int protocol)
     {
-        return call(dp ->
+        return callAll(dp ->
         {
-            final SessionTable table = dp.nat().table();
+            final SessionTable table = dp.sessions();
             if (table == null)
             {
                 return 0;
@@ -178,7 +222,7 @@ public final class WorkerProxy
             });
             doomed.forEach(table::delete);
             return doomed.size();
-        });
+        }).stream().mapToInt(Integer::intValue).sum();
     }
 
     private static boolean matches(final SessionTable table, final int s, final int address, final int protocol)
@@ -210,7 +254,7 @@ public final class WorkerProxy
     /** Clear the trace buffer and mark the next {@code packets} packets (to or from {@code address}, if not null). */
     public void startTrace(final int packets, final Integer address)
     {
-        call(dp ->
+        callAll(dp ->
         {
             dp.tracer().clear();
             if (address == null)
@@ -225,55 +269,70 @@ public final class WorkerProxy
         });
     }
 
-    /** A copy of the trace records; format it with {@link Dataplane#formatTrace(TraceRecords)} on this thread. */
-    public TraceRecords traceRecords()
+    /** Each worker's trace records (copied there); format them on this thread. */
+    public List<TraceRecords> traceRecords()
     {
-        return call(Dataplane::traceRecords);
+        return callAll(Dataplane::traceRecords);
     }
 
     /**
-     * Run {@code command} on the worker and wait for its result.
+     * Run {@code command} on every worker (all queued first, so they run in parallel) and wait for every result, in
+     * worker order.
      *
-     * @throws IllegalStateException when the queue is full or the worker does not answer in time.
+     * @throws IllegalStateException when a queue is full or a worker does not answer in time.
      */
-    private <T> T call(final Function<Dataplane, T> command)
+    private <T> List<T> callAll(final Function<Dataplane, T> command)
     {
+        final List<T> results = new ArrayList<>(workers.size());
         if (!workerStarted)
         {
-            return command.apply(dataplane);
+            workers.forEach(dp -> results.add(command.apply(dp)));
+            return results;
         }
-        final CompletableFuture<T> result = new CompletableFuture<>();
-        final Runnable task = () ->
+        final List<CompletableFuture<T>> futures = new ArrayList<>(workers.size());
+        for (int w = 0; w < workers.size(); w++)
+        {
+            final Dataplane dataplane = workers.get(w);
+            final CompletableFuture<T> result = new CompletableFuture<>();
+            futures.add(result);
+            final Runnable task = () ->
+            {
+                try
+                {
+                    result.complete(command.apply(dataplane));
+                }
+                catch (final RuntimeException ex)
+                {
+                    result.completeExceptionally(ex);
+                }
+            };
+            if (!queues.get(w).offer(task))
+            {
+                throw new IllegalStateException("worker " + w + " command queue full");
+            }
+        }
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        for (int w = 0; w < futures.size(); w++)
         {
             try
             {
-                result.complete(command.apply(dataplane));
+                results.add(futures.get(w).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             }
-            catch (final RuntimeException ex)
+            catch (final InterruptedException ex)
             {
-                result.completeExceptionally(ex);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for the worker", ex);
             }
-        };
-        if (!queue.offer(task))
-        {
-            throw new IllegalStateException("worker command queue full");
+            catch (final ExecutionException ex)
+            {
+                throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
+            }
+            catch (final TimeoutException ex)
+            {
+                throw new IllegalStateException((workers.size() > 1 ? "worker " + w : "worker") +
+                    " did not answer within " + TIMEOUT_MILLIS + " ms", ex);
+            }
         }
-        try
-        {
-            return result.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted waiting for the worker", ex);
-        }
-        catch (final ExecutionException ex)
-        {
-            throw new IllegalStateException(ex.getCause().getMessage(), ex.getCause());
-        }
-        catch (final TimeoutException ex)
-        {
-            throw new IllegalStateException("worker did not answer within " + TIMEOUT_MILLIS + " ms", ex);
-        }
+        return results;
     }
 }

@@ -42,6 +42,18 @@ abstract class GatewayNatNetnsContract
     /** The {@code --io} mode under test. */
     abstract String io();
 
+    /** Workers the gateway runs. */
+    int workers()
+    {
+        return 1;
+    }
+
+    /** Put before the gateway's command inside its namespace (e.g. {@code env VAR=value}). */
+    List<String> launcher()
+    {
+        return List.of();
+    }
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String GW = "ept-ngw";
     private static final String INSIDE = "ept-nin";
@@ -101,9 +113,11 @@ abstract class GatewayNatNetnsContract
                 { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24", "device": "ept-np2" },
                 { "name": "Port4", "mac": "02:00:00:00:04:01", "ipv4": "10.4.0.1/24", "device": "ept-np4" } ],
               "routes": [ { "interface": "Port2", "prefix": "0.0.0.0/0", "nextHop": "10.2.0.254" } ],
-              "nat": { "inside": ["Port4"], "maxSessions": 65536 } }
-            """);
-        gateway = GatewayProcess.start(List.of("ip", "netns", "exec", GW), "--config", config.toString(),
+              "nat": { "inside": ["Port4"], "maxSessions": 65536 }, "workers": %d }
+            """.formatted(workers()));
+        final List<String> prefix = new java.util.ArrayList<>(List.of("ip", "netns", "exec", GW));
+        prefix.addAll(launcher());
+        gateway = GatewayProcess.start(prefix, "--config", config.toString(),
             "--state", dir.resolve("state").toString(), "--api", "127.0.0.1:0", "--io", io());
         apiPort = Integer.parseInt(gateway.base().substring(gateway.base().lastIndexOf(':') + 1));
         // Until the first ARP exchanges are done, the first packets may go; wait for a working path.
@@ -131,7 +145,7 @@ abstract class GatewayNatNetnsContract
         netns.cleanUp();
     }
 
-    private JsonNode api(final String method, final String path) throws IOException
+    JsonNode api(final String method, final String path) throws IOException
     {
         final Netns.Result result = Netns.exec(15, GW, "curl", "-s", "-X", method, "http://127.0.0.1:" + apiPort +
             path);
