@@ -2,7 +2,8 @@
 # netns-common.sh. The caller sets P (namespace and device prefix), TARGET (the address the flood is sent to),
 # DURATION and LIMIT; this builds the namespaces $P-cl (client 10.1.0.10 on $P-c1), $P-gw (ports $P-p1, $P-p2 with
 # the gateway's MACs) and $P-sv (server 10.2.0.20 on $P-s2), writes the flood (trafgen, or a Python loop), and
-# defines flood, rx_packets, measure LABEL, start_gateway IO CONFIG and stop_gateway.
+# defines flood, rx_packets, measure LABEL, start_gateway IO CONFIG and stop_gateway. SOURCE_BYTE (a trafgen byte,
+# e.g. "dinc(10, 249)") varies the last byte of the flood's source address (spread over workers or CPUs).
 for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add "$P-c1" netns "$P-cl" type veth peer name "$P-p1" netns "$P-gw"
 ip link add "$P-s2" netns "$P-sv" type veth peer name "$P-p2" netns "$P-gw"
@@ -37,7 +38,7 @@ cat > "$WORK/flood.trafgen" <<CFG
 {
   $(mac_bytes 02:00:00:00:01:01), $(mac_bytes "$CLIENT_MAC"), 0x08, 0x00,
   0x45, 0x00, const16(46), const16(1), 0x40, 0x00, 64, 17, csumip(14, 33),
-  10, 1, 0, 10, $(echo "$TARGET" | tr '.' ','),
+  10, 1, 0, ${SOURCE_BYTE:-10}, $(echo "$TARGET" | tr '.' ','),
   const16(9000), const16(9), const16(26), const16(0),
   fill(0x78, 18)
 }

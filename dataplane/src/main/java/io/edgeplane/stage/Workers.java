@@ -112,11 +112,13 @@ public final class Workers
     {
         do
         {
-            settle();
             for (final Dataplane dataplane : dataplanes)
             {
+                // What the workers before this one learned or handed over is in before it processes its vector.
+                settle();
                 dataplane.flush();
             }
+            settle();
         }
         while (handoff != null && !handoff.idle());
     }

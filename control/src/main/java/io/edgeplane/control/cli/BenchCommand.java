@@ -9,6 +9,9 @@ import io.edgeplane.counters.DataplaneCounters.StageRuntime;
 import io.edgeplane.port.DropSink;
 import io.edgeplane.port.PreloadedTrace;
 import io.edgeplane.stage.Dataplane;
+import io.edgeplane.stage.FlowDispatch;
+import io.edgeplane.stage.Workers;
+import io.edgeplane.port.PortTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,8 +22,9 @@ import java.util.concurrent.Callable;
 
 /**
  * Benchmark a configuration with your own traffic: the trace is preloaded and looped through the pipeline in memory
- * (timestamps moved forward each lap, so rate limits and timers see time pass), one core, for a number of seconds
- * after one second of warm-up; then the rate and the per-stage runtime table of the measured window.
+ * (timestamps moved forward each lap, so rate limits and timers see time pass), on one core or on several workers
+ * (each its share of the trace, spread by source address as the kernel would), for a number of seconds after one
+ * second of warm-up; then the rate and the per-stage runtime table of the measured window.
  */
 @Command(name = "bench", description = "Loop a trace through a config in memory and report the rate and per-stage " +
     "costs (for JMH benchmarks use ./edgeplane bench without --config).")
@@ -42,6 +46,66 @@ public final class BenchCommand implements Callable<Integer>
 
     @Option(names = "--routes", description = "route file added to the config")
     Path routes;
+
+    @Option(names = "--workers", description = "worker threads (default: the config's workers, else 1)")
+    Integer workers;
+
+    /**
+     * One worker's loop: its share of the trace, a vector at a time, plus what other workers hand it. After the
+     * warm-up every worker meets at the barrier (the window's start); then it counts packets and bytes it was given.
+     * {@code out}: packets, bytes, measured nanoseconds.
+     */
+    private static void run(final Dataplane dataplane, final PreloadedTrace trace, final List<Integer> share,
+        final long lap, final long measureStart, final long end, final long[] out,
+        final java.util.concurrent.CyclicBarrier warm)
+    {
+        final int[] frames = share.stream().mapToInt(Integer::intValue).toArray();
+        long packets = 0;
+        long bytes = 0;
+        long laps = 0;
+        int index = 0;
+        boolean measuring = false;
+        long windowStart = 0;
+        long now = System.nanoTime();
+        long id = (long)dataplane.worker() << 48;
+        while (now < end)
+        {
+            for (int i = 0; i < PacketBatch.VECTOR_SIZE && frames.length > 0; i++)
+            {
+                final int f = frames[index];
+                dataplane.receive(trace.port(f), trace.buffer(), trace.offset(f), trace.length(f), ++id,
+                    trace.timestampNanos(f) + laps * lap);
+                packets++;
+                bytes += trace.length(f);
+                if (++index == frames.length)
+                {
+                    index = 0;
+                    laps++;
+                }
+            }
+            dataplane.drainHandoff(PacketBatch.VECTOR_SIZE);
+            dataplane.flush();
+            now = System.nanoTime();
+            if (!measuring && now >= measureStart)
+            {
+                try
+                {
+                    warm.await();
+                }
+                catch (final InterruptedException | java.util.concurrent.BrokenBarrierException ex)
+                {
+                    return;
+                }
+                measuring = true;
+                windowStart = System.nanoTime();
+                packets = 0;
+                bytes = 0;
+            }
+        }
+        out[0] = packets;
+        out[1] = bytes;
+        out[2] = now - windowStart;
+    }
 
     @Override
     public Integer call()
@@ -69,67 +133,100 @@ public final class BenchCommand implements Callable<Integer>
         {
             throw new Main.UserError(in + ": no frames");
         }
-        final long[] sent = new long[1];
-        final Dataplane dataplane;
+        final int count = workers != null ? workers : dataplaneConfig.workersOr(1);
+        if (count < 1 || count > DataplaneConfig.MAX_WORKERS)
+        {
+            throw new Main.UserError("--workers: " + count + " not in 1.." + DataplaneConfig.MAX_WORKERS);
+        }
+        final long[][] sent = new long[count][8]; // one row per worker thread, apart from the others' cache lines
+        final Workers group;
         try
         {
-            dataplane = new Dataplane(dataplaneConfig, new PacketPool(Dataplane.DEFAULT_POOL_SLOTS),
-                (p, pool, h) -> sent[0]++, DropSink.NONE);
+            group = new Workers(dataplaneConfig, count, Workers.multiplierFor(dataplaneConfig.flowHashSeed()),
+                Dataplane.DEFAULT_POOL_SLOTS, new PortTable(dataplaneConfig.ports()), null,
+                w -> (p, pool, h) -> sent[w][0]++, DropSink.NONE, List.of());
         }
         catch (final io.edgeplane.config.ConfigException ex)
         {
             throw new Main.UserError(ex.getMessage());
         }
-        final long lap = trace.timestampNanos(trace.count() - 1) - trace.timestampNanos(0) + 1_000_000L;
-        long bytes = 0;
-        long packets = 0;
-        long laps = 0;
-        int index = 0;
-        List<StageRuntime> before = null;
-        long sentBefore = 0;
-        long measureStart = 0;
-        final long start = System.nanoTime();
-        final long end = start + WARM_UP_NANOS + (long)(seconds * 1e9);
-        long now = start;
-        while (now < end)
+        // Each worker gets the frames the kernel would give it (spread by source address); frames whose flow another
+        // worker owns cross over the rings, as in the gateway.
+        final List<List<Integer>> shares = new ArrayList<>();
+        for (int w = 0; w < count; w++)
         {
-            for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
+            shares.add(new ArrayList<>());
+        }
+        for (int i = 0; i < trace.count(); i++)
+        {
+            shares.get(FlowDispatch.arrival(trace.buffer(), trace.offset(i), trace.length(i), group.multiplier(),
+                count)).add(i);
+        }
+        final long lap = trace.timestampNanos(trace.count() - 1) - trace.timestampNanos(0) + 1_000_000L;
+        final long start = System.nanoTime();
+        final long measureStart = start + WARM_UP_NANOS;
+        final long end = measureStart + (long)(seconds * 1e9);
+        final long[][] measured = new long[count][8];
+        final List<StageRuntime>[] before = new List[1];
+        final long[] sentBefore = new long[count];
+        final java.util.concurrent.CyclicBarrier warm = new java.util.concurrent.CyclicBarrier(count, () ->
+        {
+            before[0] = group.counters().runtime();
+            for (int w = 0; w < count; w++)
             {
-                dataplane.receive(trace.port(index), trace.buffer(), trace.offset(index), trace.length(index),
-                    packets + 1, trace.timestampNanos(index) + laps * lap);
-                if (before != null)
-                {
-                    bytes += trace.length(index);
-                }
-                packets++;
-                if (++index == trace.count())
-                {
-                    index = 0;
-                    laps++;
-                }
+                sentBefore[w] = sent[w][0];
             }
-            dataplane.flush();
-            now = System.nanoTime();
-            if (before == null && now - start >= WARM_UP_NANOS)
+        });
+        final Thread[] threads = new Thread[count];
+        for (int w = 0; w < count; w++)
+        {
+            final int worker = w;
+            threads[w] = new Thread(() -> run(group.get(worker), trace, shares.get(worker), lap, measureStart, end,
+                measured[worker], warm), "edgeplane-bench-" + w);
+            threads[w].start();
+        }
+        for (final Thread thread : threads)
+        {
+            try
             {
-                before = dataplane.counters().runtime();
-                sentBefore = sent[0];
-                measureStart = now;
-                packets = 0;
-                bytes = 0;
+                thread.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return 1;
             }
         }
-        final double elapsed = (now - measureStart) / 1e9;
+        long packets = 0;
+        long bytes = 0;
+        long transmitted = 0;
+        for (int w = 0; w < count; w++)
+        {
+            packets += measured[w][0];
+            bytes += measured[w][1];
+            transmitted += sent[w][0] - sentBefore[w];
+        }
+        final double elapsed = Math.max(1, measured[0][2]) / 1e9;
         final List<StageRuntime> window = new ArrayList<>();
-        final List<StageRuntime> after = dataplane.counters().runtime();
+        final List<StageRuntime> after = group.counters().runtime();
         for (int i = 0; i < after.size(); i++)
         {
-            window.add(after.get(i).since(i < before.size() ? before.get(i) : null));
+            window.add(after.get(i).since(before[0] != null && i < before[0].size() ? before[0].get(i) : null));
         }
-        System.out.printf("%s through %s: %,d packets in %.2f s on one core%n", in.getFileName(),
-            config.getFileName(), packets, elapsed);
+        System.out.printf("%s through %s: %,d packets in %.2f s on %s%n", in.getFileName(),
+            config.getFileName(), packets, elapsed, count == 1 ? "one core" : count + " workers");
         System.out.printf("  %.2f Mpps, %.2f Gbps in (frames as captured), %,d transmitted%n",
-            packets / elapsed / 1e6, bytes * 8 / elapsed / 1e9, sent[0] - sentBefore);
+            packets / elapsed / 1e6, bytes * 8 / elapsed / 1e9, transmitted);
+        if (count > 1)
+        {
+            final StringBuilder spread = new StringBuilder("  per worker (frames it was given):");
+            for (int w = 0; w < count; w++)
+            {
+                spread.append(String.format(" %,d", measured[w][0]));
+            }
+            final var events = group.counters().snapshot().events;
+            System.out.println(spread + String.format("; handed over %,d", events.getOrDefault("handoff-out", 0L)));
+        }
         System.out.print(RuntimeTable.format(window));
         return 0;
     }
