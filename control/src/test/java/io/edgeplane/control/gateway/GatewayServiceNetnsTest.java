@@ -38,8 +38,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GatewayServiceNetnsTest
 {
+    /** Workers the gateway runs. */
+    int workers()
+    {
+        return 1;
+    }
+
+    /** Put before the gateway's command inside its namespace (e.g. {@code env VAR=value}). */
+    List<String> launcher()
+    {
+        return List.of();
+    }
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String GW = "ept-lgw";
+    static final String GW = "ept-lgw";
     private static final String CLIENT = "ept-lcl";
     private static final String POD = "ept-lpod";
     private static final String[] BACKENDS = {"ept-lb1", "ept-lb2", "ept-lb3"};
@@ -49,7 +61,7 @@ class GatewayServiceNetnsTest
     private final List<Process> servers = new ArrayList<>();
     private Path dir;
     private GatewayProcess gateway;
-    private int apiPort;
+    int apiPort;
     private byte[] blob;
 
     @BeforeAll
@@ -93,9 +105,12 @@ class GatewayServiceNetnsTest
               "services": [ { "name": "web", "type": "LoadBalancer", "clusterIP": "10.96.0.10",
                 "loadBalancerIP": "10.1.0.100",
                 "ports": [ { "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30080 } ],
-                "backends": [ { "ip": "10.4.0.2" }, { "ip": "10.5.0.2" }, { "ip": "10.6.0.2" } ] } ] }
-            """);
-        gateway = GatewayProcess.start(List.of("ip", "netns", "exec", GW), "--config", config.toString(),
+                "backends": [ { "ip": "10.4.0.2" }, { "ip": "10.5.0.2" }, { "ip": "10.6.0.2" } ] } ],
+              "workers": %d }
+            """.formatted(workers()));
+        final List<String> prefix = new ArrayList<>(List.of("ip", "netns", "exec", GW));
+        prefix.addAll(launcher());
+        gateway = GatewayProcess.start(prefix, "--config", config.toString(),
             "--state", dir.resolve("state").toString(), "--api", "127.0.0.1:0", "--io", "afpacket");
         apiPort = Integer.parseInt(gateway.base().substring(gateway.base().lastIndexOf(':') + 1));
         for (int attempt = 0; attempt < 40 && !fetch(CLIENT, "http://10.1.0.100/whoami").startsWith("b"); attempt++)
