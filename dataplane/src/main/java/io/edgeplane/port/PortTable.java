@@ -44,7 +44,12 @@ public final class PortTable implements PortView
     private final int[] kind;
     /** Per port, the addresses it holds besides its primary one; each array is replaced whole, never edited. */
     private final AtomicReferenceArray<int[]> extraAddresses;
-    /** Every address of every port, sorted (for the martian-source check); replaced whole on a change. */
+    /**
+     * Every address of every port (for the martian-source check), as an open-addressing set: a power-of-two table at
+     * most a quarter full, 0 marking an empty slot and the table's last element saying whether 0.0.0.0 is a member.
+     * Replaced whole on a change. One multiply and usually one load per check, with no data-dependent branches of a
+     * binary search (34 addresses, a pool of NAT addresses, mispredicted about a branch a step).
+     */
     private volatile int[] localAddresses;
     private final String[] rpFilter;
     private final int[] vni;
@@ -369,28 +374,56 @@ public final class PortTable implements PortView
 
     private void publishLocalAddresses()
     {
-        localAddresses = IntStream.range(0, count).filter(i -> kind[i] != KIND_RETIRED)
+        final int[] all = IntStream.range(0, count).filter(i -> kind[i] != KIND_RETIRED)
             .flatMap(i -> IntStream.concat(IntStream.of(address[i]), IntStream.of(extraAddresses.get(i))))
-            .sorted().toArray();
+            .distinct().toArray();
+        final int slots = Math.max(8, Integer.highestOneBit(Math.max(1, all.length) * 4 - 1) << 1);
+        final int[] set = new int[slots + 1];
+        for (final int ip : all)
+        {
+            if (ip == 0)
+            {
+                set[slots] = 1;
+                continue;
+            }
+            int i = localSlot(ip, slots);
+            while (set[i] != 0)
+            {
+                i = (i + 1) & (slots - 1);
+            }
+            set[i] = ip;
+        }
+        localAddresses = set;
     }
 
-    /** True when {@code ip} is an address of any port (hot path: a scan or binary search of a small sorted array). */
+    private static int localSlot(final int ip, final int slots)
+    {
+        return (ip * 0x9E37_79B9 >>> 16) & (slots - 1);
+    }
+
+    /** True when {@code ip} is an address of any port (hot path: a hash set lookup, see {@link #localAddresses}). */
     public boolean isLocalAddress(final int ip)
     {
-        final int[] addresses = localAddresses;
-        if (addresses.length <= 16)
+        final int[] set = localAddresses;
+        final int slots = set.length - 1;
+        if (ip == 0)
         {
-            // A few addresses (the usual box): a scan the JIT unrolls beats a binary search it does not inline.
-            for (final int address : addresses)
-            {
-                if (address == ip)
-                {
-                    return true;
-                }
-            }
-            return false;
+            return set[slots] != 0;
         }
-        return Arrays.binarySearch(addresses, ip) >= 0;
+        int i = localSlot(ip, slots);
+        while (true)
+        {
+            final int member = set[i];
+            if (member == ip)
+            {
+                return true;
+            }
+            if (member == 0)
+            {
+                return false;
+            }
+            i = (i + 1) & (slots - 1);
+        }
     }
 
     /** The port's reverse-path filter: {@code off}, {@code loose} or {@code strict} (RFC 3704). */
