@@ -133,7 +133,11 @@ public final class Handoff
         {
             if (from != to)
             {
-                read += rings[from * workers + to].read(handler, limit);
+                // A read stops at the end of the ring's buffer: read on past the wrap, or a steady stream of
+                // exactly `limit` a cycle would leave a little behind at every lap until the ring filled.
+                final RingBuffer ring = rings[from * workers + to];
+                final int first = ring.read(handler, limit);
+                read += first < limit ? first + ring.read(handler, limit - first) : first;
             }
         }
         return read;

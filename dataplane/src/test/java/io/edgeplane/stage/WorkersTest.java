@@ -276,4 +276,42 @@ class WorkersTest
         assertTrue(handoff.idle());
         assertEquals(0, handoff.drain(0, Handoff.handler(null), 10), "nothing went the other way");
     }
+
+    @Test
+    void aDrainTakesItsLimitAcrossTheRingsWrapSoASteadyStreamNeverBacksUp()
+    {
+        // Frames of a size that does not divide the ring: messages end at every offset, and the wrap falls between
+        // a drain's messages lap after lap. Each round hands 64 over and drains 64: nothing may stay behind.
+        final Handoff handoff = new Handoff(2);
+        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(new byte[1001]);
+        final long[] taken = {0};
+        final org.agrona.concurrent.MessageHandler handler = Handoff.handler(new Handoff.Receiver()
+        {
+            @Override
+            public void frame(final int port, final org.agrona.DirectBuffer b, final int offset, final int length,
+                final long packetId, final long timestampNanos)
+            {
+                assertEquals(taken[0], packetId, "in order");
+                taken[0]++;
+            }
+
+            @Override
+            public void neighbor(final int port, final int ip, final long mac, final int vtep, final boolean forUs)
+            {
+                throw new AssertionError("no neighbor was sent");
+            }
+        });
+        long sent = 0;
+        final long laps = 20L * Handoff.RING_BYTES / 1001;
+        while (sent < laps)
+        {
+            for (int i = 0; i < 64; i++, sent++)
+            {
+                assertTrue(handoff.frame(0, 1, 0, buffer, 0, 1001, sent, 0), "ring full after " + sent);
+            }
+            assertEquals(64, handoff.drain(1, handler, 64));
+            assertTrue(handoff.idle(), "left behind after " + sent);
+        }
+        assertEquals(sent, taken[0]);
+    }
 }
