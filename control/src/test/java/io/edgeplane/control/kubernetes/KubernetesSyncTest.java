@@ -193,7 +193,9 @@ class KubernetesSyncTest
             .getLoadBalancer().getIngress().get(0).getIp();
         final int last = Integer.parseInt(vip.substring(vip.lastIndexOf('.') + 1));
         assertTrue(vip.startsWith("10.1.0.") && last >= 100 && last <= 120, vip);
-        assertEquals("10.244.1.20", backend(vip, 443, 4000));
+        // The status is written when the service is learned; its slice may land in a later batch (the backend is
+        // null until then, the service already present), so wait for the endpoint rather than race it.
+        await("shop served at its VIP", () -> "10.244.1.20".equals(backend(vip, 443, 4000)));
         assertEquals("10.244.1.20", backend("10.1.0.1", 30443, 4000), "the node port");
         assertEquals(vip, gateway.control().list("services", Map.of("name", "shop.default")).get(0)
             .get("loadBalancerIP").asText());
