@@ -54,6 +54,15 @@ public final class Ip4RewriteStage extends Stage
     protected void process(final PacketBatch batch)
     {
         final FeatureArc output = this.output;
+        // The last resolved (port, next hop) of this vector and the 14-byte untagged header it gets, as the two
+        // overlapping words that write it (bytes 0-7 and 6-13): the packets of a vector mostly share one next hop,
+        // as VPP's adjacency holds its rewrite string. Only this worker changes its neighbor table, and not while
+        // a stage runs, so a vector-long cache cannot go stale.
+        int cachedOut = -1;
+        int cachedHop = 0;
+        long cachedMac = NeighborTable.NO_MAC;
+        long headerHead = 0;
+        long headerTail = 0;
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int h = batch.handle(i);
@@ -81,7 +90,8 @@ public final class Ip4RewriteStage extends Stage
                     drop(h, DropReason.IP4_MTU_EXCEEDED);
                 }
             }
-            else if ((mac = neighbors.lookup(out, pool.nextHopAddress(h))) == NeighborTable.NO_MAC)
+            else if ((mac = out == cachedOut && pool.nextHopAddress(h) == cachedHop ? cachedMac :
+                neighbors.lookup(out, pool.nextHopAddress(h))) == NeighborTable.NO_MAC)
             {
                 drop(h, DropReason.NEIGHBOR_UNRESOLVED);
                 resolver.requestFor(h, out, pool.nextHopAddress(h));
@@ -92,8 +102,25 @@ public final class Ip4RewriteStage extends Stage
                 {
                     ip.decrementTtl();
                 }
-                final int start = l3 - EthernetFlyweight.headerLength(ports.vlan(out));
-                ethernet.wrap(buffer, start).emit(mac, ports.mac(out), ports.vlan(out), EthernetFlyweight.TYPE_IPV4);
+                final int vlan = ports.vlan(out);
+                final int start = l3 - EthernetFlyweight.headerLength(vlan);
+                if (vlan == 0 && mac == cachedMac && out == cachedOut)
+                {
+                    buffer.putLong(start, headerHead);
+                    buffer.putLong(start + 6, headerTail);
+                }
+                else
+                {
+                    ethernet.wrap(buffer, start).emit(mac, ports.mac(out), vlan, EthernetFlyweight.TYPE_IPV4);
+                    if (vlan == 0)
+                    {
+                        cachedOut = out;
+                        cachedHop = pool.nextHopAddress(h);
+                        cachedMac = mac;
+                        headerHead = buffer.getLong(start);
+                        headerTail = buffer.getLong(start + 6);
+                    }
+                }
                 pool.frameLength(h, pool.frameOffset(h) + pool.frameLength(h) - start);
                 pool.frameOffset(h, start);
                 pool.next(h, output.first(out));

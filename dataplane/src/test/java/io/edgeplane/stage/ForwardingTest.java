@@ -88,6 +88,85 @@ class ForwardingTest
         assertTrue(perPort[1] > 400 && perPort[2] > 400, "spread " + perPort[1] + "/" + perPort[2]);
     }
 
+    /**
+     * ip4-rewrite keeps the last next hop's header for the rest of a vector: whole vectors of packets whose next hops
+     * change from one packet to the next (two on one port, one behind a VLAN, one unresolved) must each get the
+     * header of their own next hop, as routing them one at a time would.
+     */
+    @Test
+    void aVectorOfMixedNextHopsGivesEachPacketItsOwnNextHopsHeader() throws Exception
+    {
+        final Harness harness = new Harness("""
+            {
+              "ports": [
+                { "name": "Port1", "mac": "02:00:00:00:01:01", "ipv4": "10.1.0.1/24" },
+                { "name": "Port2", "mac": "02:00:00:00:02:01", "ipv4": "10.2.0.1/24" },
+                { "name": "Port3", "mac": "02:00:00:00:03:01", "ipv4": "10.3.0.1/24", "vlan": 30 }
+              ],
+              "routes": [
+                { "interface": "Port2", "prefix": "192.168.1.0/24", "nextHop": "10.2.0.253", "metric": 100 },
+                { "interface": "Port2", "prefix": "192.168.2.0/24", "nextHop": "10.2.0.254", "metric": 100 },
+                { "interface": "Port3", "prefix": "192.168.3.0/24", "nextHop": "10.3.0.254", "metric": 100 },
+                { "interface": "Port2", "prefix": "192.168.4.0/24", "nextHop": "10.2.0.99", "metric": 100 }
+              ],
+              "neighbors": [
+                { "interface": "Port1", "ip": "10.1.0.10", "mac": "02:00:00:00:01:10" },
+                { "interface": "Port2", "ip": "10.2.0.253", "mac": "02:00:00:00:02:fd" },
+                { "interface": "Port2", "ip": "10.2.0.254", "mac": "02:00:00:00:02:fe" },
+                { "interface": "Port3", "ip": "10.3.0.254", "mac": "02:00:00:00:03:fe" }
+              ]
+            }
+            """);
+        final String[] nextHopMac = {"02:00:00:00:02:fd", "02:00:00:00:02:fe", "02:00:00:00:03:fe", null};
+        final String[] portMac = {"02:00:00:00:02:01", "02:00:00:00:02:01", "02:00:00:00:03:01", null};
+        final int[] port = {1, 1, 2, -1};
+        final java.util.Random random = new java.util.Random(7);
+        final int[] seen = new int[4];
+        for (int vector = 0; vector < 10; vector++)
+        {
+            final long[] ids = new long[200];
+            final int[] kinds = new int[ids.length];
+            for (int i = 0; i < ids.length; i++)
+            {
+                // Runs of one next hop (the cache's case) broken up at random (its misses).
+                kinds[i] = i > 0 && random.nextInt(3) > 0 ? kinds[i - 1] : random.nextInt(4);
+                ids[i] = harness.receive(0, Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT,
+                    ip("192.168." + (kinds[i] + 1) + ".7"), 64, 1024 + i, 53, 8));
+            }
+            harness.flush();
+            for (int i = 0; i < ids.length; i++)
+            {
+                final int k = kinds[i];
+                seen[k]++;
+                final Harness.Sent sent = harness.sentFor(ids[i]);
+                if (nextHopMac[k] == null)
+                {
+                    // Dropped; what may go out under its id is the ARP request it triggered, never the packet.
+                    assertTrue(sent == null || decode(sent.frame()).get(ArpPacket.class) != null);
+                    assertEquals(DropReason.NEIGHBOR_UNRESOLVED, harness.dropFor(ids[i]));
+                    continue;
+                }
+                assertNotNull(sent, "packet " + i + " of vector " + vector);
+                assertEquals(port[k], sent.port());
+                final EthernetPacket packet = decode(sent.frame());
+                assertEquals(MacAddress.getByName(nextHopMac[k]), packet.getHeader().getDstAddr(), "packet " + i);
+                assertEquals(MacAddress.getByName(portMac[k]), packet.getHeader().getSrcAddr(), "packet " + i);
+                final org.pcap4j.packet.Dot1qVlanTagPacket tag = packet.get(org.pcap4j.packet.Dot1qVlanTagPacket.class);
+                assertEquals(k == 2 ? Integer.valueOf(30) : null, tag == null ? null : tag.getHeader().getVidAsInt());
+                final IpV4Packet ipPacket = packet.get(IpV4Packet.class);
+                assertEquals(63, ipPacket.getHeader().getTtlAsInt());
+                assertTrue(ipPacket.getHeader().hasValidChecksum(false));
+                assertEquals(ip("192.168." + (k + 1) + ".7"), ip(ipPacket.getHeader().getDstAddr().getHostAddress()));
+            }
+            harness.sent.clear();
+            harness.dropped.clear();
+        }
+        for (int k = 0; k < 4; k++)
+        {
+            assertTrue(seen[k] > 100, "next hop " + k + " seen " + seen[k] + " times");
+        }
+    }
+
     @Test
     void shouldRewriteTtlMacsAndChecksumsLikeARouter() throws Exception
     {
