@@ -92,6 +92,15 @@ class GatewayServiceNetnsTest
                 "8080", "--bind", BACKEND_IPS[i], "--directory", www.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("http" + i + ".log").toFile()).start());
         }
+        // Every backend listening before the first connection: one that is still starting answers with a reset.
+        for (final String backend : BACKENDS)
+        {
+            for (int attempt = 0; attempt < 100 &&
+                Netns.exec(5, backend, "ss", "-Hltn", "sport = :8080").output().isBlank(); attempt++)
+            {
+                Thread.sleep(100);
+            }
+        }
         final Path config = dir.resolve("config.json");
         Files.writeString(config, """
             { "ports": [
