@@ -5,6 +5,7 @@ import io.edgeplane.testing.Frames;
 import io.edgeplane.testing.Harness;
 import org.junit.jupiter.api.Test;
 import org.pcap4j.packet.ArpPacket;
+import org.pcap4j.packet.Dot1qVlanTagPacket;
 import org.pcap4j.packet.EthernetPacket;
 import org.pcap4j.packet.IcmpV4CommonPacket;
 import org.pcap4j.packet.IpV4Packet;
@@ -15,6 +16,7 @@ import org.pcap4j.util.MacAddress;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Random;
 
 import static io.edgeplane.testing.Frames.ip;
 import static io.edgeplane.testing.Harness.CLIENT_MAC;
@@ -120,7 +122,7 @@ class ForwardingTest
         final String[] nextHopMac = {"02:00:00:00:02:fd", "02:00:00:00:02:fe", "02:00:00:00:03:fe", null};
         final String[] portMac = {"02:00:00:00:02:01", "02:00:00:00:02:01", "02:00:00:00:03:01", null};
         final int[] port = {1, 1, 2, -1};
-        final java.util.Random random = new java.util.Random(7);
+        final Random random = new Random(7);
         final int[] seen = new int[4];
         for (int vector = 0; vector < 10; vector++)
         {
@@ -151,7 +153,7 @@ class ForwardingTest
                 final EthernetPacket packet = decode(sent.frame());
                 assertEquals(MacAddress.getByName(nextHopMac[k]), packet.getHeader().getDstAddr(), "packet " + i);
                 assertEquals(MacAddress.getByName(portMac[k]), packet.getHeader().getSrcAddr(), "packet " + i);
-                final org.pcap4j.packet.Dot1qVlanTagPacket tag = packet.get(org.pcap4j.packet.Dot1qVlanTagPacket.class);
+                final Dot1qVlanTagPacket tag = packet.get(Dot1qVlanTagPacket.class);
                 assertEquals(k == 2 ? Integer.valueOf(30) : null, tag == null ? null : tag.getHeader().getVidAsInt());
                 final IpV4Packet ipPacket = packet.get(IpV4Packet.class);
                 assertEquals(63, ipPacket.getHeader().getTtlAsInt());
