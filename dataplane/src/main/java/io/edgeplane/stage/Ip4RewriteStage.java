@@ -54,10 +54,10 @@ public final class Ip4RewriteStage extends Stage
     protected void process(final PacketBatch batch)
     {
         final FeatureArc output = this.output;
-        // The last resolved (port, next hop) of this vector and the 14-byte untagged header it gets, as the two
-        // overlapping words that write it (bytes 0-7 and 6-13): the packets of a vector mostly share one next hop,
-        // as VPP's adjacency holds its rewrite string. Only this worker changes its neighbor table, and not while
-        // a stage runs, so a vector-long cache cannot go stale.
+        // The last resolved (port, next hop) of this vector on an untagged port, its MAC and the 14-byte header it
+        // gets, as the two overlapping words that write it (bytes 0-7 and 6-13): the packets of a vector mostly
+        // share one next hop, as VPP's adjacency holds its rewrite string. Only this worker changes its neighbor
+        // table and ports, and not while a stage runs, so a vector-long cache cannot go stale.
         int cachedOut = -1;
         int cachedHop = 0;
         long cachedMac = NeighborTable.NO_MAC;
@@ -67,10 +67,12 @@ public final class Ip4RewriteStage extends Stage
         {
             final int h = batch.handle(i);
             final int out = pool.outPort(h);
+            final int hop = pool.nextHopAddress(h);
             final int l3 = pool.l3Offset(h);
             ip.wrap(buffer, l3);
             final boolean local = (pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0;
-            long mac = NeighborTable.NO_MAC;
+            final boolean cached = out == cachedOut && hop == cachedHop;
+            final long mac;
             if (!ports.adminUp(out))
             {
                 drop(h, DropReason.PORT_DOWN);
@@ -90,11 +92,10 @@ public final class Ip4RewriteStage extends Stage
                     drop(h, DropReason.IP4_MTU_EXCEEDED);
                 }
             }
-            else if ((mac = out == cachedOut && pool.nextHopAddress(h) == cachedHop ? cachedMac :
-                neighbors.lookup(out, pool.nextHopAddress(h))) == NeighborTable.NO_MAC)
+            else if ((mac = cached ? cachedMac : neighbors.lookup(out, hop)) == NeighborTable.NO_MAC)
             {
                 drop(h, DropReason.NEIGHBOR_UNRESOLVED);
-                resolver.requestFor(h, out, pool.nextHopAddress(h));
+                resolver.requestFor(h, out, hop);
             }
             else
             {
@@ -102,20 +103,22 @@ public final class Ip4RewriteStage extends Stage
                 {
                     ip.decrementTtl();
                 }
-                final int vlan = ports.vlan(out);
-                final int start = l3 - EthernetFlyweight.headerLength(vlan);
-                if (vlan == 0 && mac == cachedMac && out == cachedOut)
+                final int start;
+                if (cached)
                 {
+                    start = l3 - EthernetFlyweight.HEADER_LENGTH;
                     buffer.putLong(start, headerHead);
                     buffer.putLong(start + 6, headerTail);
                 }
                 else
                 {
+                    final int vlan = ports.vlan(out);
+                    start = l3 - EthernetFlyweight.headerLength(vlan);
                     ethernet.wrap(buffer, start).emit(mac, ports.mac(out), vlan, EthernetFlyweight.TYPE_IPV4);
                     if (vlan == 0)
                     {
                         cachedOut = out;
-                        cachedHop = pool.nextHopAddress(h);
+                        cachedHop = hop;
                         cachedMac = mac;
                         headerHead = buffer.getLong(start);
                         headerTail = buffer.getLong(start + 6);
@@ -127,8 +130,7 @@ public final class Ip4RewriteStage extends Stage
             }
             if (pool.traced(h))
             {
-                trace(h, out, pool.nextHopAddress(h), ip.ttl(),
-                    pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
+                trace(h, out, hop, ip.ttl(), pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
             }
         }
     }
