@@ -147,17 +147,9 @@ public class HandoffBenchmark
     @OperationsPerInvocation(PacketBatch.VECTOR_SIZE)
     public long handedOver()
     {
-        final int mask = replies.count() - 1;
-        int p = position;
-        for (int i = 0; i < PacketBatch.VECTOR_SIZE; i++)
-        {
-            arrival.receive(0, replies.buffer(), replies.offset(p), replies.length(p), p, 0);
-            p = (p + 1) & mask;
-        }
-        arrival.flush();
+        position = BenchLoops.vector(arrival, replies, 0, position);
         owner.drainHandoff(PacketBatch.VECTOR_SIZE);
         owner.flush();
-        position = p;
         return transmitted;
     }
 

@@ -22,19 +22,7 @@ class GatewayNatNetnsTwoWorkersTest extends GatewayNatNetnsContract
 {
     private static final int INSIDE_HOST = ip("10.4.0.2");
     private static final int SERVER_HOST = ip("198.51.100.7");
-    private static final int MULTIPLIER = multiplier();
-
-    /** The first odd multiplier that puts the inside host and the server on different workers. */
-    private static int multiplier()
-    {
-        for (int m = 1; ; m += 2)
-        {
-            if (FlowDispatch.spread(INSIDE_HOST, m, 2) != FlowDispatch.spread(SERVER_HOST, m, 2))
-            {
-                return m;
-            }
-        }
-    }
+    private static final int MULTIPLIER = TwoWorkers.multiplierSeparating(INSIDE_HOST, SERVER_HOST);
 
     @Override
     String io()
@@ -51,7 +39,7 @@ class GatewayNatNetnsTwoWorkersTest extends GatewayNatNetnsContract
     @Override
     List<String> launcher()
     {
-        return List.of("env", Gateway.SPREAD_MULTIPLIER_ENV + "=" + Integer.toUnsignedString(MULTIPLIER));
+        return TwoWorkers.launcher(MULTIPLIER);
     }
 
     @Test

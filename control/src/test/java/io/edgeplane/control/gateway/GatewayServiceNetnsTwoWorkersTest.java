@@ -23,30 +23,12 @@ class GatewayServiceNetnsTwoWorkersTest extends GatewayServiceNetnsTest
     private static final int CLIENT_HOST = ip("10.1.0.10");
     /** 10.4.0.2 and 10.6.0.2 agree in their low 17 bits, so an odd multiplier always spreads them alike. */
     private static final int[] CROSSING_BACKENDS = {ip("10.4.0.2"), ip("10.6.0.2")};
-    private static final int MULTIPLIER = multiplier();
-
     /**
-     * An odd multiplier (the gateway makes every multiplier odd) that puts the client on the other worker than two
-     * of the three backends. No odd multiplier can separate the client from all three: 10.4.0.2 and 10.5.0.2 differ
-     * only in bit 16, which an odd product always flips, so those two always land on different workers.
+     * The client on the other worker than two of the three backends. No odd multiplier can separate it from all
+     * three: 10.4.0.2 and 10.5.0.2 differ only in bit 16, which an odd product always flips, so those two always
+     * land on different workers.
      */
-    private static int multiplier()
-    {
-        for (int m = 1; m < 1 << 20; m += 2)
-        {
-            final int client = FlowDispatch.spread(CLIENT_HOST, m, 2);
-            boolean apart = true;
-            for (final int backend : CROSSING_BACKENDS)
-            {
-                apart &= FlowDispatch.spread(backend, m, 2) != client;
-            }
-            if (apart)
-            {
-                return m;
-            }
-        }
-        throw new IllegalStateException("no odd multiplier separates the client from the backends");
-    }
+    private static final int MULTIPLIER = TwoWorkers.multiplierSeparating(CLIENT_HOST, CROSSING_BACKENDS);
 
     @Override
     int workers()
@@ -57,7 +39,7 @@ class GatewayServiceNetnsTwoWorkersTest extends GatewayServiceNetnsTest
     @Override
     List<String> launcher()
     {
-        return List.of("env", Gateway.SPREAD_MULTIPLIER_ENV + "=" + Integer.toUnsignedString(MULTIPLIER));
+        return TwoWorkers.launcher(MULTIPLIER);
     }
 
     @Test
