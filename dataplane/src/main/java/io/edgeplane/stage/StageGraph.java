@@ -297,6 +297,14 @@ public final class StageGraph implements TraceRecords.Formatter
                 stages[s].run(input);
                 if (!terminal[s])
                 {
+                    final int whole = wholeVectorNext(input, s);
+                    if (whole >= 0)
+                    {
+                        // VPP hands a whole frame to its next node the same way: the batches trade places.
+                        inputs[s] = inputs[whole];
+                        inputs[whole] = input;
+                        continue;
+                    }
                     for (int i = 0, n = input.count(); i < n; i++)
                     {
                         final int h = input.handle(i);
@@ -313,6 +321,32 @@ public final class StageGraph implements TraceRecords.Formatter
     {
         pool.next(h, stage);
         enqueue(inputs[stage], h);
+    }
+
+    /**
+     * The stage every packet of {@code batch} goes to next when they all go to the same one, other than {@code from},
+     * and its input is empty (the common case: a vector of one traffic flows through the graph whole); else -1.
+     */
+    private int wholeVectorNext(final PacketBatch batch, final int from)
+    {
+        final int n = batch.count();
+        if (n == 0)
+        {
+            return -1;
+        }
+        final int next = pool.next(batch.handle(0));
+        if (next == from || inputs[next].count() != 0)
+        {
+            return -1;
+        }
+        for (int i = 1; i < n; i++)
+        {
+            if (pool.next(batch.handle(i)) != next)
+            {
+                return -1;
+            }
+        }
+        return next;
     }
 
     private void enqueue(final PacketBatch target, final int h)

@@ -9,7 +9,9 @@ import io.edgeplane.trace.PacketTracer;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static io.edgeplane.testing.Frames.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -184,5 +186,91 @@ class StageGraphTest
         assertTrue(names.indexOf("ip4-input") < names.indexOf("ip4-lookup"));
         assertTrue(names.indexOf("ip4-lookup") < names.indexOf("ip4-rewrite"));
         assertTrue(names.indexOf("ip4-rewrite") < names.indexOf("interface-output"));
+    }
+
+    /** A stage that sends each packet to the stage {@code route} names for its id, or records and frees it. */
+    private static final class RoutingStage extends Stage
+    {
+        private final java.util.function.LongFunction<String> route;
+        private final List<Long> seen = new ArrayList<>();
+        private final Map<String, Integer> ids = new HashMap<>();
+
+        RoutingStage(final String name, final java.util.function.LongFunction<String> route, final PacketPool pool,
+            final DataplaneCounters counters, final String... nexts)
+        {
+            super(name, pool, counters, new PacketTracer(1), nexts);
+            this.route = route;
+        }
+
+        @Override
+        protected void bind(final StageGraph.Binder binder)
+        {
+            for (final String next : nextNames())
+            {
+                ids.put(next, binder.next(next));
+            }
+        }
+
+        @Override
+        public boolean terminal()
+        {
+            return route == null;
+        }
+
+        @Override
+        protected void process(final PacketBatch batch)
+        {
+            for (int i = 0; i < batch.count(); i++)
+            {
+                final int h = batch.handle(i);
+                seen.add(pool.packetId(h));
+                if (route == null)
+                {
+                    pool.free(h);
+                }
+                else
+                {
+                    pool.next(h, ids.get(route.apply(pool.packetId(h))));
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldHandAWholeVectorOnOnlyWhenItAllGoesOneWayAndTheNextInputIsEmpty()
+    {
+        final PacketPool pool = new PacketPool(64);
+        final DataplaneCounters counters = new DataplaneCounters(new String[0]);
+        // split: ids below 3 straight to the sink, the rest through mid; mid: everything to the sink.
+        final RoutingStage split = new RoutingStage("split", id -> id < 3 ? "sink" : "mid", pool, counters, "mid",
+            "sink");
+        final RoutingStage mid = new RoutingStage("mid", id -> "sink", pool, counters, "sink");
+        final RoutingStage sink = new RoutingStage("sink", null, pool, counters);
+        final StageGraph graph = StageGraph.builder(pool, counters).stage(split).stage(mid).stage(sink)
+            .stage(new ToyStage(Stage.ERROR_DROP, null, pool, counters)).build("split");
+
+        // A mixed vector: mid's whole output meets the sink's input already holding 0-2; it must queue behind them.
+        graph.process(vector(pool, 0, 10));
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), sink.seen);
+        assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L), mid.seen);
+        // A vector that goes one way at every stage: handed on whole twice, nothing lost, order kept.
+        sink.seen.clear();
+        graph.process(vector(pool, 20, 30));
+        assertEquals(List.of(20L, 21L, 22L, 23L, 24L, 25L, 26L, 27L, 28L, 29L), sink.seen);
+        graph.process(vector(pool, 40, 43));
+        assertEquals(List.of(20L, 21L, 22L, 23L, 24L, 25L, 26L, 27L, 28L, 29L, 40L, 41L, 42L), sink.seen);
+        assertEquals(64, pool.freeCount(), "every packet freed once");
+    }
+
+    private static PacketBatch vector(final PacketPool pool, final long fromId, final long toId)
+    {
+        final PacketBatch batch = new PacketBatch(PacketBatch.VECTOR_SIZE);
+        for (long id = fromId; id < toId; id++)
+        {
+            final int h = pool.allocate();
+            pool.packetId(h, id);
+            batch.add(h);
+        }
+        return batch;
     }
 }
