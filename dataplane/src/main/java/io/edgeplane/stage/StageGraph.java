@@ -22,7 +22,8 @@ import java.util.Set;
  * going to ip4-lookup again, are allowed) and gives each stage its index.
  * <p>
  * {@link #process} runs one received vector to completion: each stage with a non-empty input vector runs once over
- * it, then its packets move to the input vectors of their next stages; passes repeat until every vector is empty.
+ * it, then its packets move to the input vectors of their next stages (a vector that all goes to one stage with an
+ * empty input is handed over whole: the two vectors trade places); passes repeat until every vector is empty.
  * Owned by the worker thread.
  */
 public final class StageGraph implements TraceRecords.Formatter
