@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 import static io.edgeplane.testing.Frames.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -191,11 +192,11 @@ class StageGraphTest
     /** A stage that sends each packet to the stage {@code route} names for its id, or records and frees it. */
     private static final class RoutingStage extends Stage
     {
-        private final java.util.function.LongFunction<String> route;
+        private final LongFunction<String> route;
         private final List<Long> seen = new ArrayList<>();
         private final Map<String, Integer> ids = new HashMap<>();
 
-        RoutingStage(final String name, final java.util.function.LongFunction<String> route, final PacketPool pool,
+        RoutingStage(final String name, final LongFunction<String> route, final PacketPool pool,
             final DataplaneCounters counters, final String... nexts)
         {
             super(name, pool, counters, new PacketTracer(1), nexts);
