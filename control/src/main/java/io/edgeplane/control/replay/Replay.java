@@ -1,12 +1,11 @@
 package io.edgeplane.control.replay;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.edgeplane.buffer.PacketBatch;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.port.TxSink;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.config.Json;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.stage.Dataplane;
@@ -276,7 +275,8 @@ public final class Replay
             json.put("stages", snapshot.stages);
             json.put("drops", snapshot.drops);
             outputs.written("counters", countersPath);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(countersPath.toFile(), json);
+            // The config's mapper, already built (a second one costs its own start-up).
+            Json.STRICT.writerWithDefaultPrettyPrinter().writeValue(countersPath.toFile(), json);
             if (traceFirst > 0)
             {
                 final Path tracePath = outDir.resolve("trace.txt");
