@@ -199,7 +199,7 @@ public final class PortTable implements PortView
 
     public String[] names()
     {
-        return java.util.Arrays.copyOf(names, count);
+        return Arrays.copyOf(names, count);
     }
 
     /** @return the port id with that name, or -1. */

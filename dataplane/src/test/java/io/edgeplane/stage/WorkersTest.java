@@ -4,6 +4,9 @@ import io.edgeplane.nat.Nat;
 import io.edgeplane.session.SessionTable;
 import io.edgeplane.testing.Frames;
 import io.edgeplane.testing.Harness;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.pcap4j.packet.IpV4Packet;
 import org.pcap4j.packet.TcpPacket;
@@ -180,7 +183,7 @@ class WorkersTest
         for (int i = 0; i < 16; i++)
         {
             final byte[] frame = frameFrom(i, target);
-            onWorker[FlowDispatch.arrival(new org.agrona.concurrent.UnsafeBuffer(frame), 0, frame.length,
+            onWorker[FlowDispatch.arrival(new UnsafeBuffer(frame), 0, frame.length,
                 harness.workers.multiplier(), 2)] = true;
             harness.receive(0, frame);
         }
@@ -237,7 +240,7 @@ class WorkersTest
     {
         final Handoff handoff = new Handoff(2);
         final byte[] frame = new byte[1500];
-        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(frame);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
         int accepted = 0;
         while (true)
         {
@@ -254,7 +257,7 @@ class WorkersTest
         final int taken = handoff.drain(1, Handoff.handler(new Handoff.Receiver()
         {
             @Override
-            public void frame(final int port, final org.agrona.DirectBuffer b, final int offset, final int length,
+            public void frame(final int port, final DirectBuffer b, final int offset, final int length,
                 final long packetId, final long timestampNanos)
             {
                 assertEquals(3, port);
@@ -283,12 +286,12 @@ class WorkersTest
         // Frames of a size that does not divide the ring: messages end at every offset, and the wrap falls between
         // a drain's messages lap after lap. Each round hands 64 over and drains 64: nothing may stay behind.
         final Handoff handoff = new Handoff(2);
-        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(new byte[1001]);
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1001]);
         final long[] taken = {0};
-        final org.agrona.concurrent.MessageHandler handler = Handoff.handler(new Handoff.Receiver()
+        final MessageHandler handler = Handoff.handler(new Handoff.Receiver()
         {
             @Override
-            public void frame(final int port, final org.agrona.DirectBuffer b, final int offset, final int length,
+            public void frame(final int port, final DirectBuffer b, final int offset, final int length,
                 final long packetId, final long timestampNanos)
             {
                 assertEquals(taken[0], packetId, "in order");
