@@ -11,6 +11,8 @@ import io.edgeplane.proto.TcpFlyweight;
 import io.edgeplane.proto.UdpFlyweight;
 import io.edgeplane.trace.PacketTracer;
 
+import static io.edgeplane.proto.NetworkOrder.NETWORK_ORDER;
+
 /**
  * IPv4 validation in the order Linux's {@code ip_rcv_core} checks: enough bytes for a header, version, IHL,
  * header within the frame, header checksum, total length against the frame and the header (then Ethernet padding
@@ -25,8 +27,6 @@ public final class Ip4InputStage extends Stage
     public static final String NAME = "ip4-input";
 
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
-    private final UdpFlyweight udp = new UdpFlyweight();
-    private final TcpFlyweight tcp = new TcpFlyweight();
     private static final int LINK_LOCAL = 0xA9FE_0000;
     private static final int OPTION_END = 0;
     private static final int OPTION_NOP = 1;
@@ -88,24 +88,31 @@ public final class Ip4InputStage extends Stage
             return DropReason.IP4_TOO_SHORT;
         }
         ip.wrap(buffer, l3);
-        if (ip.version() != 4)
+        // The fixed 20 bytes in three loads, every field taken from them (one load per field would be twelve).
+        final long w0 = buffer.getLong(l3, NETWORK_ORDER);
+        final long w1 = buffer.getLong(l3 + 8, NETWORK_ORDER);
+        final int destination = buffer.getInt(l3 + 16, NETWORK_ORDER);
+        final int versionIhl = (int)(w0 >>> 56);
+        if (versionIhl >>> 4 != 4)
         {
             return DropReason.IP4_BAD_VERSION;
         }
-        if (ip.ihl() < 5)
+        final int ihl = versionIhl & 0x0F;
+        if (ihl < 5)
         {
             return DropReason.IP4_BAD_IHL;
         }
-        final int headerLength = ip.headerLength();
+        final int headerLength = ihl << 2;
         if (headerLength > available)
         {
             return DropReason.IP4_HEADER_TRUNCATED;
         }
-        if (!ip.headerChecksumValid())
+        if (headerLength == Ipv4Flyweight.MIN_HEADER_LENGTH ? !sumsToAllOnes(w0, w1, destination) :
+            !ip.headerChecksumValid())
         {
             return DropReason.IP4_BAD_CHECKSUM;
         }
-        final int totalLength = ip.totalLength();
+        final int totalLength = (int)(w0 >>> 32) & 0xFFFF;
         if (totalLength > available)
         {
             return DropReason.IP4_LENGTH_TOO_BIG;
@@ -116,13 +123,12 @@ public final class Ip4InputStage extends Stage
         }
         pool.frameLength(h, l3 - pool.frameOffset(h) + totalLength);
 
-        final int source = ip.source();
+        final int source = (int)w1;
         final int sourceHigh = source >>> 24;
         if (sourceHigh == 0 || sourceHigh == 127 || (source & 0xF000_0000) == 0xE000_0000 || source == -1)
         {
             return DropReason.IP4_SOURCE_MARTIAN;
         }
-        final int destination = ip.destination();
         final int destinationHigh = destination >>> 24;
         if (destinationHigh == 0 || destinationHigh == 127)
         {
@@ -149,18 +155,19 @@ public final class Ip4InputStage extends Stage
             }
         }
 
-        final int protocol = ip.protocol();
-        if (ip.isFragment() &&
-            (ip.flagsAndFragmentOffset() & Ipv4Flyweight.FRAGMENT_OFFSET_MASK) * 8 + totalLength - headerLength > 65535)
+        final int protocol = (int)(w1 >>> 48) & 0xFF;
+        final int flagsAndOffset = (int)w0 & 0xFFFF;
+        final boolean fragmented = (flagsAndOffset & (Ipv4Flyweight.FLAG_MF | Ipv4Flyweight.FRAGMENT_OFFSET_MASK)) != 0;
+        final int fragmentOffset = flagsAndOffset & Ipv4Flyweight.FRAGMENT_OFFSET_MASK;
+        if (fragmented && fragmentOffset * 8 + totalLength - headerLength > 65535)
         {
             return DropReason.IP4_FRAGMENT_OVERFLOW;
         }
         int ports = 0;
-        if (!ip.isNonFirstFragment())
+        if (fragmentOffset == 0)
         {
             final int l4 = l3 + headerLength;
             final int payload = totalLength - headerLength;
-            final boolean fragmented = ip.isFragment();
             pool.l4Offset(h, l4);
             if (protocol == Ipv4Flyweight.PROTOCOL_UDP)
             {
@@ -168,15 +175,15 @@ public final class Ip4InputStage extends Stage
                 {
                     return DropReason.UDP_TRUNCATED;
                 }
-                udp.wrap(buffer, l4);
-                final int udpLength = udp.length();
+                final long header = buffer.getLong(l4, NETWORK_ORDER);
+                final int udpLength = (int)(header >>> 16) & 0xFFFF;
                 if (udpLength < UdpFlyweight.HEADER_LENGTH || !fragmented && udpLength > payload)
                 {
                     return DropReason.UDP_BAD_LENGTH;
                 }
                 if (!fragmented)
                 {
-                    ports = udp.sourcePort() << 16 | udp.destinationPort();
+                    ports = (int)(header >>> 32);
                 }
             }
             else if (protocol == Ipv4Flyweight.PROTOCOL_TCP)
@@ -185,15 +192,14 @@ public final class Ip4InputStage extends Stage
                 {
                     return DropReason.TCP_TRUNCATED;
                 }
-                tcp.wrap(buffer, l4);
-                final int dataOffset = tcp.dataOffset();
+                final int dataOffset = (buffer.getByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >>> 4;
                 if (dataOffset < 5 || dataOffset << 2 > payload)
                 {
                     return DropReason.TCP_BAD_OFFSET;
                 }
                 if (!fragmented)
                 {
-                    ports = tcp.sourcePort() << 16 | tcp.destinationPort();
+                    ports = buffer.getInt(l4, NETWORK_ORDER);
                 }
             }
             else if (protocol == Ipv4Flyweight.PROTOCOL_ICMP && payload < 8)
@@ -203,6 +209,17 @@ public final class Ip4InputStage extends Stage
         }
         pool.flowHash(h, FlowHash.hash(flowHashSeed, source, destination, protocol, ports));
         return null;
+    }
+
+    /** The ones'-complement sum of a 20-byte header (RFC 1071: the order words are summed in does not matter). */
+    private static boolean sumsToAllOnes(final long w0, final long w1, final int w2)
+    {
+        long sum = (w0 >>> 32) + (w0 & 0xFFFF_FFFFL) + (w1 >>> 32) + (w1 & 0xFFFF_FFFFL) + (w2 & 0xFFFF_FFFFL);
+        sum = (sum >>> 32) + (sum & 0xFFFF_FFFFL);
+        sum = (sum >>> 16) + (sum & 0xFFFF);
+        sum = (sum >>> 16) + (sum & 0xFFFF);
+        sum = (sum >>> 16) + (sum & 0xFFFF);
+        return sum == 0xFFFF;
     }
 
     /** Walk the options (RFC 791): source routes are refused (RFC 7126, as Linux's accept_source_route=0). */
