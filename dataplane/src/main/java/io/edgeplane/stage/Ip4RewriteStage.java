@@ -5,11 +5,14 @@ import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.EthernetFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
 import io.edgeplane.route.NeighborTable;
 import io.edgeplane.trace.PacketTracer;
+
+import static io.edgeplane.proto.NetworkOrder.NETWORK_ORDER;
 
 /**
  * The forwarding rewrite: egress port state, TTL (decremented with an RFC 1624 checksum update), egress MTU, the
@@ -25,6 +28,8 @@ import io.edgeplane.trace.PacketTracer;
 public final class Ip4RewriteStage extends Stage
 {
     public static final String NAME = "ip4-rewrite";
+    /** TTL, protocol and header checksum: the header's third 32-bit word. */
+    private static final int TTL_WORD = Ipv4Flyweight.TTL_OFFSET;
 
     private final PortTable ports;
     private final NeighborTable neighbors;
@@ -63,27 +68,41 @@ public final class Ip4RewriteStage extends Stage
         long cachedMac = NeighborTable.NO_MAC;
         long headerHead = 0;
         long headerTail = 0;
+        // The last output port's state, read once per run of packets to it (the control thread may change it; a
+        // vector sees it as it was when its first packet to the port was looked at, never a half-made state).
+        int statePort = -1;
+        boolean stateUp = false;
+        int stateMtu = 0;
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int h = batch.handle(i);
             final int out = pool.outPort(h);
             final int hop = pool.nextHopAddress(h);
             final int l3 = pool.l3Offset(h);
-            ip.wrap(buffer, l3);
             final boolean local = (pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0;
             final boolean cached = out == cachedOut && hop == cachedHop;
+            if (out != statePort)
+            {
+                statePort = out;
+                stateUp = ports.adminUp(out);
+                stateMtu = ports.mtu(out);
+            }
+            // Version to fragment offset, then TTL, protocol and checksum: two loads for every field used here.
+            final long head = buffer.getLong(l3, NETWORK_ORDER);
+            final int ttlWord = buffer.getInt(l3 + TTL_WORD, NETWORK_ORDER);
+            final int ttl = ttlWord >>> 24;
             final long mac;
-            if (!ports.adminUp(out))
+            if (!stateUp)
             {
                 drop(h, DropReason.PORT_DOWN);
             }
-            else if (!local && ip.ttl() <= 1)
+            else if (!local && ttl <= 1)
             {
                 dropVia(h, DropReason.IP4_TTL_EXPIRED, icmpError);
             }
-            else if (ip.totalLength() > ports.mtu(out))
+            else if (((int)(head >>> 32) & 0xFFFF) > stateMtu)
             {
-                if (ip.dontFragment())
+                if ((head & Ipv4Flyweight.FLAG_DF) != 0)
                 {
                     dropVia(h, DropReason.IP4_DF_TOO_BIG, icmpError);
                 }
@@ -101,7 +120,11 @@ public final class Ip4RewriteStage extends Stage
             {
                 if (!local)
                 {
-                    ip.decrementTtl();
+                    // TTL down by one, the checksum updated for the changed word (RFC 1624), in one store.
+                    final int protocol = (ttlWord >>> 16) & 0xFF;
+                    final int checksum = Checksum.adjust16(ttlWord & 0xFFFF, ttl << 8 | protocol,
+                        (ttl - 1) << 8 | protocol);
+                    buffer.putInt(l3 + TTL_WORD, (ttl - 1) << 24 | protocol << 16 | checksum, NETWORK_ORDER);
                 }
                 final int start;
                 if (cached)
@@ -130,6 +153,7 @@ public final class Ip4RewriteStage extends Stage
             }
             if (pool.traced(h))
             {
+                ip.wrap(buffer, l3);
                 trace(h, out, hop, ip.ttl(), pool.dropReason(h) == DropReason.NEIGHBOR_UNRESOLVED.id() ? 1 : 0);
             }
         }
