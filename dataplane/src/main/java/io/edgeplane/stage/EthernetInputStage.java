@@ -11,6 +11,7 @@ import io.edgeplane.trace.PacketTracer;
 import static io.edgeplane.proto.EthernetFlyweight.BROADCAST_MAC;
 import static io.edgeplane.proto.EthernetFlyweight.HEADER_LENGTH;
 import static io.edgeplane.proto.EthernetFlyweight.VLAN_HEADER_LENGTH;
+import static io.edgeplane.proto.NetworkOrder.NETWORK_ORDER;
 
 /**
  * L2 admission: frame length, the ingress port's administrative state, source MAC sanity, destination MAC (ours or
@@ -43,6 +44,10 @@ public final class EthernetInputStage extends Stage
     @Override
     protected void process(final PacketBatch batch)
     {
+        // The last input port's state, read once per run of packets from it (a vector mostly comes from one port).
+        int statePort = -1;
+        boolean stateUp = false;
+        long stateMac = 0;
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int h = batch.handle(i);
@@ -57,23 +62,31 @@ public final class EthernetInputStage extends Stage
                 continue;
             }
             final int port = pool.inPort(h);
+            if (port != statePort)
+            {
+                statePort = port;
+                stateUp = ports.adminUp(port);
+                stateMac = ports.mac(port);
+            }
             ethernet.wrap(buffer, offset);
-            final long destination = ethernet.destination();
-            if (!ports.adminUp(port))
+            // Bytes 0-7 and 6-13 (the header is at least 14 bytes): destination, then source and EtherType.
+            final long destination = buffer.getLong(offset, NETWORK_ORDER) >>> 16;
+            final long sourceAndType = buffer.getLong(offset + 6, NETWORK_ORDER);
+            if (!stateUp)
             {
                 drop(h, DropReason.PORT_DOWN);
             }
-            else if (EthernetFlyweight.isMulticast(ethernet.source()))
+            else if (EthernetFlyweight.isMulticast(sourceAndType >>> 16))
             {
                 drop(h, DropReason.ETH_BAD_SOURCE_MAC);
             }
-            else if (destination != BROADCAST_MAC && destination != ports.mac(port))
+            else if (destination != BROADCAST_MAC && destination != stateMac)
             {
                 drop(h, DropReason.ETH_NOT_FOR_US);
             }
             else
             {
-                type = ethernet.etherType();
+                type = (int)sourceAndType & 0xFFFF;
                 int l3 = offset + HEADER_LENGTH;
                 boolean vlanOk = ports.vlan(port) == 0;
                 if (type == EthernetFlyweight.TYPE_VLAN)
