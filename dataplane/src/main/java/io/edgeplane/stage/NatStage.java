@@ -237,9 +237,11 @@ public final class NatStage extends FeatureStage
     {
         final int l3 = pool.l3Offset(h);
         ip.wrap(buffer, l3);
-        final int protocol = ip.protocol();
+        // TTL, protocol, checksum and source in one load.
+        final long ttlToSource = buffer.getLong(l3 + Ipv4Flyweight.TTL_OFFSET, NetworkOrder.NETWORK_ORDER);
+        final int protocol = (int)(ttlToSource >>> 48) & 0xFF;
         protocols[i] = protocol;
-        sources[i] = ip.source();
+        sources[i] = (int)ttlToSource;
         destinations[i] = ip.destination();
         if (protocol != Ipv4Flyweight.PROTOCOL_TCP && protocol != Ipv4Flyweight.PROTOCOL_UDP &&
             protocol != Ipv4Flyweight.PROTOCOL_ICMP)
@@ -280,8 +282,9 @@ public final class NatStage extends FeatureStage
         }
         else
         {
-            sourcePort = u16(l4);
-            destinationPort = u16(l4 + 2);
+            final int both = buffer.getInt(l4, NetworkOrder.NETWORK_ORDER);
+            sourcePort = both >>> 16;
+            destinationPort = both & 0xFFFF;
         }
         kinds[i] = KIND_SESSION;
         icmpTypes[i] = icmpType;
@@ -371,7 +374,7 @@ public final class NatStage extends FeatureStage
             table.rememberFragments(source, destination, protocol, ip.identification(), s, direction, now);
             release(table, s, direction, source, destination, protocol, ip.identification());
         }
-        translate(table, s, direction, protocol, l4, icmpType);
+        translate(table, s, direction, protocol, l3, l4, icmpType);
         continueArc(h);
         if (pool.traced(h))
         {
@@ -627,16 +630,18 @@ public final class NatStage extends FeatureStage
 
     /** Rewrite the packet of {@code direction} into the other direction's tuple, reversed. */
     private void translate(final SessionTable table, final int s, final int direction, final int protocol,
-        final int l4, final int icmpType)
+        final int l3, final int l4, final int icmpType)
     {
         final int other = direction ^ 1;
-        final int oldSource = ip.source();
-        final int oldDestination = ip.destination();
+        // Source and destination are adjacent: one load and one store for both.
+        final int pair = l3 + Ipv4Flyweight.SOURCE_OFFSET;
+        final long oldAddresses = buffer.getLong(pair, NetworkOrder.NETWORK_ORDER);
         final int newSource = table.destination(s, other);
         final int newDestination = table.source(s, other);
-        final long addresses = Checksum.delta32(oldSource, newSource) + Checksum.delta32(oldDestination,
-            newDestination);
-        ip.source(newSource).destination(newDestination).checksum(Checksum.apply(ip.checksum(), addresses));
+        final long addresses = Checksum.delta32((int)(oldAddresses >>> 32), newSource) +
+            Checksum.delta32((int)oldAddresses, newDestination);
+        buffer.putLong(pair, (long)newSource << 32 | (newDestination & 0xFFFF_FFFFL), NetworkOrder.NETWORK_ORDER);
+        ip.checksum(Checksum.apply(ip.checksum(), addresses));
         if (l4 == 0)
         {
             return;
@@ -652,12 +657,12 @@ public final class NatStage extends FeatureStage
             u16(sum, Checksum.apply(u16(sum), Checksum.delta16(oldId, newId)));
             return;
         }
-        final int oldSourcePort = u16(l4);
-        final int oldDestinationPort = u16(l4 + 2);
+        final int oldPorts = buffer.getInt(l4, NetworkOrder.NETWORK_ORDER);
+        final int oldSourcePort = oldPorts >>> 16;
+        final int oldDestinationPort = oldPorts & 0xFFFF;
         final int newSourcePort = table.destinationPort(s, other);
         final int newDestinationPort = table.sourcePort(s, other);
-        u16(l4, newSourcePort);
-        u16(l4 + 2, newDestinationPort);
+        buffer.putInt(l4, newSourcePort << 16 | newDestinationPort, NetworkOrder.NETWORK_ORDER);
         // The pseudo-header's addresses and the ports, in one update of the L4 checksum.
         updateL4Checksum(l4, protocol == Ipv4Flyweight.PROTOCOL_TCP, addresses +
             Checksum.delta16(oldSourcePort, newSourcePort) + Checksum.delta16(oldDestinationPort, newDestinationPort));
