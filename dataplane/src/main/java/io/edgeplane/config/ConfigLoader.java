@@ -3,6 +3,7 @@ package io.edgeplane.config;
 import io.edgeplane.proto.Ipv4Address;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -53,6 +54,10 @@ public final class ConfigLoader
         catch (final NoSuchFileException ex)
         {
             throw new ConfigException(path + ": no such file");
+        }
+        catch (final CharacterCodingException ex)
+        {
+            throw new ConfigException(path + ": not UTF-8 text (a config file is JSON, RFC 8259 §8.1)");
         }
         catch (final IOException ex)
         {

@@ -1,5 +1,7 @@
 package io.edgeplane.config;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -11,6 +13,7 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidNullException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
@@ -31,6 +34,8 @@ public final class Json
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        // A null inside an array ("ports": [null]) is an error of that element, not a record with every field absent.
+        .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))
         .withCoercionConfig(LogicalType.Textual, config -> config
             .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
             .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
@@ -90,10 +95,15 @@ public final class Json
         }
         final String path = path(mapping);
         final String prefix = path.isEmpty() ? "" : path + ".";
+        if (ex instanceof InvalidNullException)
+        {
+            return new ConfigException(null, path + ": must not be null");
+        }
         if (ex instanceof ValueInstantiationException && ex.getCause() != null)
         {
             // Our records' creators throw "field: reason"; the path locates the record.
-            final String reason = ex.getCause().getMessage();
+            final String reason = ex.getCause().getMessage() == null ? "not valid (" +
+                ex.getCause().getClass().getSimpleName() + ")" : ex.getCause().getMessage();
             final int colon = reason.indexOf(':');
             final String field = colon > 0 && reason.substring(0, colon).matches("[A-Za-z0-9\\[\\].]+") ?
                 reason.substring(0, colon) : null;

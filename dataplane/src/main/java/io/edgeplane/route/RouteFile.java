@@ -6,6 +6,7 @@ import io.edgeplane.proto.Ipv4Address;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -39,7 +40,7 @@ public final class RouteFile
         final List<RouteConfig> routes = new ArrayList<>();
         final List<Integer> portIndexes = new ArrayList<>();
         final java.util.Map<Integer, Integer> nextHopInterfaces = new java.util.HashMap<>();
-        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.US_ASCII))
+        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8))
         {
             String line;
             int number = 0;
@@ -65,6 +66,10 @@ public final class RouteFile
         catch (final NoSuchFileException ex)
         {
             throw new RouteException(path + ": no such file");
+        }
+        catch (final CharacterCodingException ex)
+        {
+            throw new RouteException(path + ": not UTF-8 text");
         }
         catch (final IOException ex)
         {

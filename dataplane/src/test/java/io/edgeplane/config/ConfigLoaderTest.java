@@ -66,6 +66,12 @@ class ConfigLoaderTest
         "{ \"ports\": [ PORT ], \"neighbors\": [ { \"interface\": \"Port1\", \"ip\": \"10.1.0.255\", \"mac\": \"02:00:00:00:00:02\" } ] } | neighbors[0].ip: 10.1.0.255 is the network or broadcast address of Port1",
         "{ \"ports\": [ PORT ], \"neighbors\": [ { \"interface\": \"Port1\", \"ip\": \"10.1.0.2\", \"mac\": \"00:00:00:00:00:00\" } ] } | neighbors[0].mac: must be a unicast, non-zero MAC",
         "{ \"ports\": [ PORT ], \"flowHashSeed\": \"7\" }                      | flowHashSeed: must be an integer",
+        "{ \"ports\": [ null ] }                                                  | ports[0]: must not be null",
+        "{ \"ports\": [ PORT, null ] }                                            | ports[1]: must not be null",
+        "{ \"ports\": [ PORT ], \"routes\": [ null ] }                            | routes[0]: must not be null",
+        "{ \"ports\": [ PORT ], \"neighbors\": [ null ] }                         | neighbors[0]: must not be null",
+        "{ \"ports\": [ PORT ], \"services\": [ null ] }                          | services[0]: must not be null",
+        "{ \"ports\": [ PORT ], \"nat\": { \"inside\": [ null ] } }               | nat.inside[0]: must not be null",
     })
     void shouldRejectWithFieldAndReason(final String json, final String expected)
     {

@@ -120,6 +120,8 @@ class ControlApiTest
             {"{\"interface\":\"Port3\",\"destinationPrefix\":\"10.0.0.0/8\",\"nextHop\":\"10.3.0.9\",\"colour\":1}",
                 "400", "colour", "unknown field"},
             {"[1,2,3]", "400", null, "must be a JSON object"},
+            {"null", "400", null, "must be a JSON object"},
+            {"\"Port3\"", "400", null, "must be a JSON object"},
             {route("Port3", "10.0.0.0/8", "10.3.0.9", 1) + " garbage", "400", null, "malformed JSON"},
             {route("Port3", "10.0.0.0/8", "10.3.0.9", 1) + route("Port3", "10.1.0.0/16", "10.3.0.9", 1), "400", null,
                 "content after the JSON value"},
@@ -146,6 +148,11 @@ class ControlApiTest
         {
             assertEquals(413, gateway.request("POST", "/v1/routes", oversized).status());
         }
+        // A null inside an array is the element's error, answered as one (not a server error).
+        final GatewayProcess.Response nullElement = gateway.request("PUT", "/v1/nat", "{\"inside\": [null]}");
+        assertEquals(400, nullElement.status(), nullElement.body());
+        assertTrue(json(nullElement).get("error").asText().contains("inside[0]: must not be null"),
+            nullElement.body());
         assertEquals(400, gateway.request("PUT", "/v1/ports/Port2", "{\"adminUp\": \"no\"}").status());
         assertEquals(400, gateway.request("PUT", "/v1/ports/Port9", "{\"adminUp\": false}").status());
         assertEquals(405, gateway.request("PATCH", "/v1/routes", "{}").status());

@@ -103,6 +103,37 @@ class ReplayErrorsTest
     }
 
     @Test
+    void shouldAnswerOddConfigFilesInOneReadableLine() throws Exception
+    {
+        final Path trace = write("ok.pcap", validTrace);
+        final String text = Files.readString(config);
+        assertTrue(runExpectingFailure(trace, write("null.json", "{ \"ports\": [ null ] }".getBytes()))
+            .endsWith("ports[0]: must not be null"));
+        assertTrue(runExpectingFailure(trace, write("latin1.json", new byte[] {'{', (byte)0xE9, '}'}))
+            .endsWith("not UTF-8 text (a config file is JSON, RFC 8259 §8.1)"));
+        // A control character in a value is echoed escaped, not written to the terminal.
+        final String nul = runExpectingFailure(trace, write("nul.json",
+            text.replace("\"192.168.20.0/24\"", "\"192.168.20.0/24\\u0000\"").getBytes()));
+        assertTrue(nul.contains("\\u0000"), nul);
+        assertFalse(nul.chars().anyMatch(Character::isISOControl), nul);
+        // A value too long to read is cut in the middle: the field path and the reason stay.
+        final String longName = runExpectingFailure(trace, write("long.json",
+            text.replace("\"Port1\"", "\"" + "P".repeat(100_000) + "\"").getBytes()));
+        assertTrue(longName.length() < 1200, "length " + longName.length());
+        assertTrue(longName.contains("ports[0].name: 'PPP"), longName);
+        assertTrue(longName.contains("characters left out"), longName);
+        assertTrue(longName.endsWith("'-'"), longName);
+        // A route file is UTF-8 text (comments may say anything); other bytes are named as such, not as a
+        // decoder's "Input length = 1".
+        final Path routes = write("routes.txt", new byte[] {'8', '.', '8', '.', '8', '.', '0', '/', '2', '4', ' ',
+            '#', ' ', (byte)0xE9, '\n'});
+        final StringWriter err = new StringWriter();
+        assertNotEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(), "--in",
+            trace.toString(), "--out", tmp.resolve("out").toString(), "--routes", routes.toString()));
+        assertTrue(err.toString().strip().endsWith("routes.txt: not UTF-8 text"), err.toString());
+    }
+
+    @Test
     void shouldSayADirectoryIsNotATrace() throws Exception
     {
         final String error = runExpectingFailure(tmp, config);

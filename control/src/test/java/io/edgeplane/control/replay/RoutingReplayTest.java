@@ -156,7 +156,7 @@ class RoutingReplayTest
     void shouldAddTheRoutesOfARouteFile() throws Exception
     {
         final Path routes = tmp.resolve("extra.txt");
-        Files.writeString(routes, "# extra\n8.8.8.0/24 10.3.0.254 100\n");
+        Files.writeString(routes, "# extra routes, caf\u00e9 network\n8.8.8.0/24 10.3.0.254 100 # \u2192 router 3\n");
         final Path out = tmp.resolve("out-extra");
         final StringWriter err = new StringWriter();
         assertEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config",
