@@ -111,8 +111,12 @@ public final class ReplayCommand implements Callable<Integer>
             {
                 throw new Main.UserError("--in " + value + ": a second input for " + value.substring(0, eq));
             }
-            inputs.add(port >= 0 ? new Replay.Input(Path.of(value.substring(eq + 1)), port) :
-                new Replay.Input(Path.of(value), inPort));
+            final String file = port >= 0 ? value.substring(eq + 1) : value;
+            if (file.isEmpty())
+            {
+                throw new Main.UserError("--in " + value + ": no file given (PORT=FILE or FILE)");
+            }
+            inputs.add(new Replay.Input(Path.of(file), port >= 0 ? port : inPort));
         }
         return inputs;
     }

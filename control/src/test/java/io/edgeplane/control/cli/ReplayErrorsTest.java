@@ -134,6 +134,15 @@ class ReplayErrorsTest
     }
 
     @Test
+    void shouldSayWhenAnInputNamesNoFile()
+    {
+        final StringWriter err = new StringWriter();
+        assertNotEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(), "--in",
+            "Port1=", "--out", tmp.resolve("out").toString()));
+        assertEquals("edgeplane: error: --in Port1=: no file given (PORT=FILE or FILE)", err.toString().strip());
+    }
+
+    @Test
     void shouldSayADirectoryIsNotATrace() throws Exception
     {
         final String error = runExpectingFailure(tmp, config);
