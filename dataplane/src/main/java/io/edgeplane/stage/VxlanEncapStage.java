@@ -5,6 +5,7 @@ import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.EthernetFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
@@ -12,6 +13,8 @@ import io.edgeplane.proto.UdpFlyweight;
 import io.edgeplane.proto.VxlanFlyweight;
 import io.edgeplane.route.NeighborTable;
 import io.edgeplane.trace.PacketTracer;
+
+import static io.edgeplane.proto.NetworkOrder.NETWORK_ORDER;
 
 /**
  * VXLAN encapsulation (RFC 7348), the next stage of a tunnel port's adjacencies (VPP's midchain): the inner packet
@@ -38,9 +41,7 @@ public final class VxlanEncapStage extends Stage
     private final PortTable ports;
     private final NeighborTable neighbors;
     private final Ipv4Flyweight inner = new Ipv4Flyweight();
-    private final Ipv4Flyweight outer = new Ipv4Flyweight();
     private final UdpFlyweight udp = new UdpFlyweight();
-    private final VxlanFlyweight vxlan = new VxlanFlyweight();
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private int ip4Lookup;
     private int icmpError;
@@ -148,21 +149,29 @@ public final class VxlanEncapStage extends Stage
             drop(h, DropReason.VXLAN_NO_HEADROOM);
             return;
         }
-        vxlan.wrap(buffer, frame - VxlanFlyweight.HEADER_LENGTH).header(ports.vni(tunnel));
+        // The three headers as words (VXLAN one long, UDP one long, IPv4 two longs and an int), the IPv4 checksum
+        // summed from the same words: five stores instead of a store per field and a pass over the header.
+        buffer.putLong(frame - VxlanFlyweight.HEADER_LENGTH,
+            (long)VxlanFlyweight.FLAG_VNI_VALID << 56 | (long)(ports.vni(tunnel) << 8) & 0xFFFF_FFFFL, NETWORK_ORDER);
         final int udpLength = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.HEADER_LENGTH + frameLength;
-        udp.wrap(buffer, outerL3 + Ipv4Flyweight.MIN_HEADER_LENGTH)
-            .sourcePort(49152 | (pool.flowHash(h) & 0x3FFF)).destinationPort(ports.udpPort(tunnel))
-            .length(udpLength).checksum(0);
+        final long sourcePort = 49152 | (pool.flowHash(h) & 0x3FFF);
+        buffer.putLong(outerL3 + Ipv4Flyweight.MIN_HEADER_LENGTH, sourcePort << 48 |
+            (long)ports.udpPort(tunnel) << 32 | (long)udpLength << 16, NETWORK_ORDER);
         final int df = switch (ports.dfMode(tunnel))
         {
             case PortTable.DF_SET -> Ipv4Flyweight.FLAG_DF;
             case PortTable.DF_INHERIT -> innerDf;
             default -> 0;
         };
-        outer.wrap(buffer, outerL3).versionAndIhl(4, 5).tos(0)
-            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength).identification(identification++ & 0xFFFF)
-            .flagsAndFragmentOffset(df).ttl(OUTER_TTL).protocol(Ipv4Flyweight.PROTOCOL_UDP)
-            .source(ports.address(ports.underlay(tunnel))).destination(vtep).updateHeaderChecksum();
+        final long w0 = 0x45L << 56 | (long)(Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength) << 32 |
+            (long)(identification++ & 0xFFFF) << 16 | df;
+        final long w1 = (long)OUTER_TTL << 56 | (long)Ipv4Flyweight.PROTOCOL_UDP << 48 |
+            ports.address(ports.underlay(tunnel)) & 0xFFFF_FFFFL;
+        final int checksum = ~Checksum.fold((w0 >>> 32) + (w0 & 0xFFFF_FFFFL) + (w1 >>> 32) +
+            (w1 & 0xFFFF_FFFFL) + (vtep & 0xFFFF_FFFFL)) & 0xFFFF;
+        buffer.putLong(outerL3, w0, NETWORK_ORDER);
+        buffer.putLong(outerL3 + 8, w1 | (long)checksum << 32, NETWORK_ORDER);
+        buffer.putInt(outerL3 + 16, vtep, NETWORK_ORDER);
         pool.frameOffset(h, outerL3);
         pool.frameLength(h, Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength);
         pool.l3Offset(h, outerL3);
