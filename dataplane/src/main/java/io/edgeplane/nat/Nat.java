@@ -22,7 +22,7 @@ import java.util.Arrays;
  * The worker's {@link SessionTable} is allocated here when NAT is first configured, with room for
  * {@code maxSessions}; a later change may lower that limit or raise it up to that room (a bigger table needs a
  * restart, so established flows are never dropped by a settings change). Its SipHash key is drawn from
- * {@link SecureRandom} when the gateway starts; its port choices follow the config's seed, so replays are
+ * {@link SecureRandom} when the tables are made; its port choices follow the config's seed, so replays are
  * deterministic.
  * <p>
  * Changes run on control threads under the routing table's lock (the route listener already holds it).
@@ -32,8 +32,6 @@ public final class Nat
     private final PortTable ports;
     private final RoutingTable routes;
     private final int portSeed;
-    private final long k0;
-    private final long k1;
     private FeatureArc unicast;
     private String stage;
     private volatile NatSettings settings;
@@ -64,9 +62,6 @@ public final class Nat
         this.ports = ports;
         this.routes = routes;
         this.portSeed = portSeed;
-        final SecureRandom random = new SecureRandom();
-        this.k0 = random.nextLong();
-        this.k1 = random.nextLong();
     }
 
     /**
@@ -232,6 +227,11 @@ public final class Nat
         {
             // nat.maxSessions sizes the connection tables, also when only services use them (inside: []).
             final int capacity = perWorker(config != null ? config.maxSessions() : SERVICES_ONLY_SESSIONS);
+            // The hash key is drawn here, not when the dataplane is built: a config without NAT or services
+            // (most replays) does not pay for starting SecureRandom.
+            final SecureRandom random = new SecureRandom();
+            final long k0 = random.nextLong();
+            final long k1 = random.nextLong();
             final SessionTable[] made = new SessionTable[workers];
             for (int w = 0; w < workers; w++)
             {
