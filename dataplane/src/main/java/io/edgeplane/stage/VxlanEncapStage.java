@@ -156,17 +156,17 @@ public final class VxlanEncapStage extends Stage
         final int udpLength = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.HEADER_LENGTH + frameLength;
         final long sourcePort = 49152 | (pool.flowHash(h) & 0x3FFF);
         buffer.putLong(outerL3 + Ipv4Flyweight.MIN_HEADER_LENGTH, sourcePort << 48 |
-            (long)ports.udpPort(tunnel) << 32 | (long)udpLength << 16, NETWORK_ORDER);
+            (long)ports.udpPort(tunnel) << 32 | (long)(udpLength & 0xFFFF) << 16, NETWORK_ORDER);
         final int df = switch (ports.dfMode(tunnel))
         {
             case PortTable.DF_SET -> Ipv4Flyweight.FLAG_DF;
             case PortTable.DF_INHERIT -> innerDf;
             default -> 0;
         };
-        final long w0 = 0x45L << 56 | (long)(Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength) << 32 |
+        final long w0 = 0x45L << 56 | (long)((Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength) & 0xFFFF) << 32 |
             (long)(identification++ & 0xFFFF) << 16 | df;
         final long w1 = (long)OUTER_TTL << 56 | (long)Ipv4Flyweight.PROTOCOL_UDP << 48 |
-            ports.address(ports.underlay(tunnel)) & 0xFFFF_FFFFL;
+            (ports.address(ports.underlay(tunnel)) & 0xFFFF_FFFFL);
         final int checksum = ~Checksum.fold((w0 >>> 32) + (w0 & 0xFFFF_FFFFL) + (w1 >>> 32) +
             (w1 & 0xFFFF_FFFFL) + (vtep & 0xFFFF_FFFFL)) & 0xFFFF;
         buffer.putLong(outerL3, w0, NETWORK_ORDER);
