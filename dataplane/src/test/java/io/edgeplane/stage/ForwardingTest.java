@@ -188,6 +188,89 @@ class ForwardingTest
             ipPacket.getHeader().getDstAddr(), false));
     }
 
+    private static int sentPort(final Harness harness, final long id, final String what)
+    {
+        final Harness.Sent sent = harness.sentFor(id);
+        assertNotNull(sent, what + " was not sent but dropped: " + harness.dropFor(id));
+        return sent.port();
+    }
+
+    @Test
+    void shouldJudgeEveryPacketOfAMixedVectorByItsOwnPortsState() throws Exception
+    {
+        // ethernet-input and ip4-rewrite read a port's state once per run of packets to or from it: in a vector
+        // that alternates between ports, each packet must still meet its own port's MAC, MTU and admin state.
+        final Harness harness = new Harness();
+        final long port2Mac = 0x02_00_00_00_02_01L;
+        final long hostMac = 0x02_00_00_00_02_20L;
+        final int host2 = ip("10.2.0.20");
+        final int host3 = ip("10.3.0.30");
+        // 1,450-byte datagrams with DF: within Port2's MTU (1500), over Port3's (1400).
+        final byte[] big2 = Frames.ethernet(PORT1_MAC, CLIENT_MAC, Frames.ETH_IPV4, Frames.ipv4(CLIENT, host2, 17, 64,
+            0x4000, Frames.udp(CLIENT, host2, 1, 2, new byte[1422])));
+        final byte[] big3 = Frames.ethernet(PORT1_MAC, CLIENT_MAC, Frames.ETH_IPV4, Frames.ipv4(CLIENT, host3, 17, 64,
+            0x4000, Frames.udp(CLIENT, host3, 1, 2, new byte[1422])));
+        final byte[] small3 = Frames.udpFrame(PORT1_MAC, CLIENT_MAC, CLIENT, host3, 64, 1, 2, 20);
+        final byte[] fromPort2 = Frames.udpFrame(port2Mac, hostMac, host2, CLIENT, 64, 3, 4, 20);
+        // Port1's MAC on Port2's wire: not for Port2.
+        final byte[] wrongMacOnPort2 = Frames.udpFrame(PORT1_MAC, hostMac, host2, CLIENT, 64, 3, 4, 20);
+        final java.util.List<long[]> sent = new java.util.ArrayList<>();
+        for (int phase = 0; phase < 2; phase++)
+        {
+            if (phase == 1)
+            {
+                harness.dataplane.ports().adminUp(2, false);
+            }
+            for (int i = 0; i < 40; i++)
+            {
+                sent.add(new long[] {phase, 0, harness.receive(0, big2)});
+                sent.add(new long[] {phase, 1, harness.receive(0, big3)});
+                sent.add(new long[] {phase, 2, harness.receive(1, fromPort2)});
+                sent.add(new long[] {phase, 3, harness.receive(1, wrongMacOnPort2)});
+                sent.add(new long[] {phase, 4, harness.receive(0, small3)});
+                sent.add(new long[] {phase, 5, harness.receive(2, Frames.udpFrame(0x02_00_00_00_03_01L,
+                    0x02_00_00_00_03_30L, host3, CLIENT, 64, 5, 6, 20))});
+            }
+            harness.flush();
+        }
+        for (final long[] packet : sent)
+        {
+            final boolean port3Down = packet[0] == 1;
+            final long id = packet[2];
+            final String what = "phase " + packet[0] + " kind " + packet[1];
+            switch ((int)packet[1])
+            {
+                case 0 -> assertEquals(1, sentPort(harness, id, what), what);
+                case 1 -> assertEquals(port3Down ? DropReason.PORT_DOWN : DropReason.IP4_DF_TOO_BIG,
+                    harness.dropFor(id), what);
+                case 2 -> assertEquals(0, sentPort(harness, id, what), what);
+                case 3 -> assertEquals(DropReason.ETH_NOT_FOR_US, harness.dropFor(id), what);
+                case 4 ->
+                {
+                    if (port3Down)
+                    {
+                        assertEquals(DropReason.PORT_DOWN, harness.dropFor(id), what);
+                    }
+                    else
+                    {
+                        assertEquals(2, sentPort(harness, id, what), what);
+                    }
+                }
+                default ->
+                {
+                    if (port3Down)
+                    {
+                        assertEquals(DropReason.PORT_DOWN, harness.dropFor(id), what);
+                    }
+                    else
+                    {
+                        assertEquals(0, sentPort(harness, id, what), what);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void shouldFailOverToTheNextMetricWhenThePortGoesDown() throws Exception
     {
