@@ -7,6 +7,9 @@ package io.edgeplane.config;
 public final class ConfigException extends Exception
 {
     private static final long serialVersionUID = 1L;
+    /** Longer messages are cut in the middle (they start with the field path and end with the reason). */
+    static final int MAX_MESSAGE = 1000;
+    private static final int KEPT = 300;
 
     private final String field;
 
@@ -21,10 +24,6 @@ public final class ConfigException extends Exception
         super(readable(message));
         this.field = field;
     }
-
-    /** Longer messages are cut in the middle (they start with the field path and end with the reason). */
-    static final int MAX_MESSAGE = 1000;
-    private static final int KEPT = 300;
 
     /**
      * Messages echo what was given, and a terminal or a log shows them: control characters appear escaped (a
