@@ -26,6 +26,11 @@ import java.util.List;
 public final class PcapReader implements AutoCloseable
 {
     public static final int BUFFER_SIZE = 8 << 20;
+    /**
+     * The smallest read buffer: room for the largest block the reader accepts (a pcapng block of
+     * {@link #MAX_CAPLEN} + 4096 bytes) several times over, also when a file grows while it is read.
+     */
+    public static final int MIN_BUFFER_SIZE = 1 << 20;
     /** libpcap's limit for one record's captured length. */
     public static final int MAX_CAPLEN = 262_144;
 
@@ -72,11 +77,11 @@ public final class PcapReader implements AutoCloseable
         }
     }
 
-    private PcapReader(final Path path, final FileChannel channel) throws TraceFileException
+    private PcapReader(final Path path, final FileChannel channel, final int bufferSize) throws TraceFileException
     {
         this.path = path;
         this.channel = channel;
-        this.bytes = BufferUtil.allocateDirectAligned(BUFFER_SIZE, 64);
+        this.bytes = BufferUtil.allocateDirectAligned(bufferSize, 64);
         this.buffer = new UnsafeBuffer(bytes);
         fill(24);
         if (limit < 4)
@@ -118,6 +123,22 @@ public final class PcapReader implements AutoCloseable
 
     public static PcapReader open(final Path path) throws TraceFileException
     {
+        return open(path, -1);
+    }
+
+    /**
+     * The read buffer for a file of {@code fileSize} bytes: the whole file when it is smaller than
+     * {@link #BUFFER_SIZE} (a small replay allocates what it reads, not 8 MiB), never below
+     * {@link #MIN_BUFFER_SIZE}.
+     */
+    static int bufferSize(final long fileSize)
+    {
+        return (int)Math.min(BUFFER_SIZE, Math.max(MIN_BUFFER_SIZE, (fileSize + 4095) & ~4095L));
+    }
+
+    /** @param bufferSize the read buffer's size, or -1 to size it by the file ({@link #bufferSize(long)}). */
+    static PcapReader open(final Path path, final int bufferSize) throws TraceFileException
+    {
         if (Files.isDirectory(path))
         {
             throw new TraceFileException(path + ": is a directory, not a capture file");
@@ -137,7 +158,19 @@ public final class PcapReader implements AutoCloseable
         }
         try
         {
-            return new PcapReader(path, channel);
+            int size = bufferSize;
+            if (size < 0)
+            {
+                try
+                {
+                    size = bufferSize(channel.size());
+                }
+                catch (final IOException ex)
+                {
+                    size = BUFFER_SIZE;
+                }
+            }
+            return new PcapReader(path, channel, Math.max(MIN_BUFFER_SIZE, size));
         }
         catch (final TraceFileException ex)
         {

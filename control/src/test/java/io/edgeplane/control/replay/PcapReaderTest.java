@@ -233,4 +233,140 @@ class PcapReaderTest
         assertTrue(assertThrows(TraceFileException.class, () -> Traces.preload(cut)).getMessage()
             .contains("broken pcapng block"));
     }
+
+    /** Read a whole file with the streaming reader; returns the frames read. */
+    private static int stream(final Path path) throws TraceFileException
+    {
+        try (PcapReader reader = PcapReader.open(path))
+        {
+            final PcapReader.Batch batch = new PcapReader.Batch(64);
+            int frames = 0;
+            int read;
+            while ((read = reader.readBatch(batch)) > 0)
+            {
+                for (int i = 0; i < read; i++)
+                {
+                    assertTrue(batch.lengths[i] >= 0 && batch.offsets[i] >= 0 &&
+                        batch.offsets[i] + batch.lengths[i] <= reader.buffer().capacity(), "frame inside the buffer");
+                }
+                frames += read;
+            }
+            return frames;
+        }
+    }
+
+    @Test
+    void shouldEndEveryMutatedFileInFramesOrOneClearError() throws Exception
+    {
+        // 2,000 mutations of a small pcap and (with editcap) its pcapng form: bytes overwritten (mostly in
+        // headers, where the lengths are), bits flipped, files cut or extended. Both the streaming reader and
+        // the preloading one must end in frames or a one-line TraceFileException, never another exception.
+        final Path small = tmp.resolve("small.pcap");
+        final Random random = new Random(4787);
+        try (PcapWriter writer = new PcapWriter(small))
+        {
+            for (int i = 0; i < 30; i++)
+            {
+                final byte[] frame = new byte[60 + random.nextInt(200)];
+                random.nextBytes(frame);
+                writer.write(frame, 1_000_000_000L * i);
+            }
+        }
+        final List<byte[]> seeds = new ArrayList<>();
+        seeds.add(Files.readAllBytes(small));
+        if (haveEditcap())
+        {
+            final Path ng = tmp.resolve("small.pcapng");
+            run("editcap", "-F", "pcapng", small.toString(), ng.toString());
+            seeds.add(Files.readAllBytes(ng));
+        }
+        else
+        {
+            System.out.println("pcapng mutations skipped: editcap (Wireshark) not installed; CI installs it");
+        }
+        final Path mutated = tmp.resolve("mutated");
+        int refused = 0;
+        for (int round = 0; round < 2000; round++)
+        {
+            byte[] bytes = seeds.get(round % seeds.size()).clone();
+            switch (random.nextInt(4))
+            {
+                case 0 -> bytes[random.nextInt(Math.min(bytes.length, 120))] = (byte)random.nextInt(256);
+                case 1 -> bytes[random.nextInt(bytes.length)] ^= (byte)(1 << random.nextInt(8));
+                case 2 -> bytes = Arrays.copyOf(bytes, random.nextInt(bytes.length));
+                default ->
+                {
+                    // A length-sized field anywhere set to something large or negative.
+                    final int at = random.nextInt(bytes.length - 4) & ~3;
+                    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(at,
+                        random.nextBoolean() ? random.nextInt() : 0x7FFF_FFF0 - random.nextInt(16));
+                }
+            }
+            Files.write(mutated, bytes);
+            for (int reader = 0; reader < 2; reader++)
+            {
+                try
+                {
+                    if (reader == 0)
+                    {
+                        stream(mutated);
+                    }
+                    else
+                    {
+                        Traces.preload(mutated);
+                    }
+                }
+                catch (final TraceFileException ex)
+                {
+                    refused++;
+                    assertEquals(1, ex.getMessage().lines().count(), ex.getMessage());
+                }
+            }
+        }
+        assertTrue(refused > 100, "the mutations broke files: " + refused + " refusals");
+    }
+
+    @Test
+    void shouldReadAFileLargerThanItsBufferLikeLibpcap() throws Exception
+    {
+        // The random trace (about 2.3 MB) through the smallest buffer: batches end when the buffer is full and
+        // the rest moves to its front (compaction), in pcap and (with editcap) pcapng form.
+        final List<Path> files = new ArrayList<>(List.of(trace));
+        if (haveEditcap())
+        {
+            final Path ng = tmp.resolve("random.pcapng");
+            run("editcap", "-F", "pcapng", trace.toString(), ng.toString());
+            files.add(ng);
+        }
+        final Frames expected = libpcap(trace);
+        assertTrue(Files.size(trace) > 2L * PcapReader.MIN_BUFFER_SIZE, "the trace spans several buffers");
+        for (final Path file : files)
+        {
+            final List<byte[]> frames = new ArrayList<>();
+            final List<Long> timestamps = new ArrayList<>();
+            try (PcapReader reader = PcapReader.open(file, PcapReader.MIN_BUFFER_SIZE))
+            {
+                final PcapReader.Batch batch = new PcapReader.Batch(256);
+                while (reader.readBatch(batch) > 0)
+                {
+                    for (int i = 0; i < batch.count; i++)
+                    {
+                        final byte[] frame = new byte[batch.lengths[i]];
+                        reader.buffer().getBytes(batch.offsets[i], frame);
+                        frames.add(frame);
+                        timestamps.add(batch.timestamps[i]);
+                    }
+                }
+            }
+            assertEquals(expected.frames().size(), frames.size(), file.toString());
+            for (int i = 0; i < frames.size(); i++)
+            {
+                assertArrayEquals(expected.frames().get(i), frames.get(i), file + " frame " + i);
+                assertEquals(expected.timestamps().get(i), timestamps.get(i), file + " timestamp " + i);
+            }
+        }
+        assertEquals(PcapReader.MIN_BUFFER_SIZE, PcapReader.bufferSize(10_000), "a small file, the smallest buffer");
+        assertEquals(3 << 20, PcapReader.bufferSize((3 << 20) - 100), "a mid-sized file, its own size");
+        assertEquals(PcapReader.BUFFER_SIZE, PcapReader.bufferSize(10L << 30), "a large file, the largest buffer");
+    }
 }
