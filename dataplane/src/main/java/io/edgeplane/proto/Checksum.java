@@ -50,6 +50,17 @@ public final class Checksum
         return (int)sum;
     }
 
+    /**
+     * The folded ones'-complement sum of a 20-byte IPv4 header given as its three words (bytes 0-7, 8-15, 16-19).
+     * Byte-order independent (RFC 1071 2.(B)): words loaded in either order give a sum that is all ones exactly
+     * when the header verifies.
+     */
+    public static int headerSum(final long first, final long second, final int third)
+    {
+        return fold((first >>> 32) + (first & 0xFFFF_FFFFL) + (second >>> 32) + (second & 0xFFFF_FFFFL) +
+            (third & 0xFFFF_FFFFL));
+    }
+
     /** Complement a folded sum into the value written to the wire. */
     public static int finish(final int sum)
     {

@@ -199,17 +199,9 @@ public final class Ipv4Flyweight
         final int headerLength = headerLength();
         if (headerLength == MIN_HEADER_LENGTH)
         {
-            // The common case, unrolled: ones'-complement sums are byte-order independent (RFC 1071 2.(B)), so
-            // the 20 bytes are summed as native-order words and only the all-ones result is tested.
-            final long a = buffer.getLong(offset);
-            final long b = buffer.getLong(offset + 8);
-            final long c = buffer.getInt(offset + 16) & 0xFFFF_FFFFL;
-            long sum = (a >>> 32) + (a & 0xFFFF_FFFFL) + (b >>> 32) + (b & 0xFFFF_FFFFL) + c;
-            sum = (sum >>> 32) + (sum & 0xFFFF_FFFFL);
-            sum = (sum >>> 16) + (sum & 0xFFFF);
-            sum = (sum >>> 16) + (sum & 0xFFFF);
-            sum = (sum >>> 16) + (sum & 0xFFFF);
-            return sum == 0xFFFF;
+            // The common case: the 20 bytes as three native-order words (the all-ones test is order independent).
+            return Checksum.headerSum(buffer.getLong(offset), buffer.getLong(offset + 8),
+                buffer.getInt(offset + 16)) == 0xFFFF;
         }
         return Checksum.sum(buffer, offset, headerLength, 0) == 0xFFFF;
     }
@@ -228,12 +220,21 @@ public final class Ipv4Flyweight
      */
     public Ipv4Flyweight decrementTtl()
     {
-        final int ttl = ttl();
-        final int protocol = protocol();
-        final int oldWord = (ttl << 8) | protocol;
-        final int newWord = ((ttl - 1) << 8) | protocol;
-        ttl(ttl - 1);
-        checksum(Checksum.adjust16(checksum(), oldWord, newWord));
+        buffer.putInt(offset + TTL_OFFSET, decrementedTtl(buffer.getInt(offset + TTL_OFFSET, NETWORK_ORDER)),
+            NETWORK_ORDER);
         return this;
+    }
+
+    /**
+     * The header's third 32-bit word (TTL, protocol, checksum; network order) with the TTL one lower and the
+     * checksum patched for it (RFC 1624): one load and one store for a stage that already holds the word.
+     */
+    public static int decrementedTtl(final int ttlProtocolChecksum)
+    {
+        final int ttl = ttlProtocolChecksum >>> 24;
+        final int protocol = (ttlProtocolChecksum >>> 16) & 0xFF;
+        final int checksum = Checksum.adjust16(ttlProtocolChecksum & 0xFFFF, ttl << 8 | protocol,
+            (ttl - 1) << 8 | protocol);
+        return (ttl - 1) << 24 | protocol << 16 | checksum;
     }
 }

@@ -5,6 +5,7 @@ import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
+import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
 import io.edgeplane.proto.TcpFlyweight;
@@ -107,7 +108,7 @@ public final class Ip4InputStage extends Stage
         {
             return DropReason.IP4_HEADER_TRUNCATED;
         }
-        if (headerLength == Ipv4Flyweight.MIN_HEADER_LENGTH ? !sumsToAllOnes(w0, w1, destination) :
+        if (headerLength == Ipv4Flyweight.MIN_HEADER_LENGTH ? Checksum.headerSum(w0, w1, destination) != 0xFFFF :
             !ip.headerChecksumValid())
         {
             return DropReason.IP4_BAD_CHECKSUM;
@@ -209,17 +210,6 @@ public final class Ip4InputStage extends Stage
         }
         pool.flowHash(h, FlowHash.hash(flowHashSeed, source, destination, protocol, ports));
         return null;
-    }
-
-    /** The ones'-complement sum of a 20-byte header (RFC 1071: the order words are summed in does not matter). */
-    private static boolean sumsToAllOnes(final long w0, final long w1, final int w2)
-    {
-        long sum = (w0 >>> 32) + (w0 & 0xFFFF_FFFFL) + (w1 >>> 32) + (w1 & 0xFFFF_FFFFL) + (w2 & 0xFFFF_FFFFL);
-        sum = (sum >>> 32) + (sum & 0xFFFF_FFFFL);
-        sum = (sum >>> 16) + (sum & 0xFFFF);
-        sum = (sum >>> 16) + (sum & 0xFFFF);
-        sum = (sum >>> 16) + (sum & 0xFFFF);
-        return sum == 0xFFFF;
     }
 
     /** Walk the options (RFC 791): source routes are refused (RFC 7126, as Linux's accept_source_route=0). */

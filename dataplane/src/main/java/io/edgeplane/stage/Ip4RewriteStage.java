@@ -5,7 +5,6 @@ import io.edgeplane.buffer.PacketPool;
 import io.edgeplane.counters.DataplaneCounters;
 import io.edgeplane.counters.DropReason;
 import io.edgeplane.port.PortTable;
-import io.edgeplane.proto.Checksum;
 import io.edgeplane.proto.EthernetFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
@@ -62,7 +61,7 @@ public final class Ip4RewriteStage extends Stage
         // The last resolved (port, next hop) of this vector on an untagged port, its MAC and the 14-byte header it
         // gets, as the two overlapping words that write it (bytes 0-7 and 6-13): the packets of a vector mostly
         // share one next hop, as VPP's adjacency holds its rewrite string. Only this worker changes its neighbor
-        // table and ports, and not while a stage runs, so a vector-long cache cannot go stale.
+        // table, and not while a stage runs, so a vector-long cache cannot go stale.
         int cachedOut = -1;
         int cachedHop = 0;
         long cachedMac = NeighborTable.NO_MAC;
@@ -120,11 +119,7 @@ public final class Ip4RewriteStage extends Stage
             {
                 if (!local)
                 {
-                    // TTL down by one, the checksum updated for the changed word (RFC 1624), in one store.
-                    final int protocol = (ttlWord >>> 16) & 0xFF;
-                    final int checksum = Checksum.adjust16(ttlWord & 0xFFFF, ttl << 8 | protocol,
-                        (ttl - 1) << 8 | protocol);
-                    buffer.putInt(l3 + TTL_WORD, (ttl - 1) << 24 | protocol << 16 | checksum, NETWORK_ORDER);
+                    buffer.putInt(l3 + TTL_WORD, Ipv4Flyweight.decrementedTtl(ttlWord), NETWORK_ORDER);
                 }
                 final int start;
                 if (cached)

@@ -167,8 +167,7 @@ public final class VxlanEncapStage extends Stage
             (long)(identification++ & 0xFFFF) << 16 | df;
         final long w1 = (long)OUTER_TTL << 56 | (long)Ipv4Flyweight.PROTOCOL_UDP << 48 |
             (ports.address(ports.underlay(tunnel)) & 0xFFFF_FFFFL);
-        final int checksum = ~Checksum.fold((w0 >>> 32) + (w0 & 0xFFFF_FFFFL) + (w1 >>> 32) +
-            (w1 & 0xFFFF_FFFFL) + (vtep & 0xFFFF_FFFFL)) & 0xFFFF;
+        final int checksum = Checksum.finish(Checksum.headerSum(w0, w1, vtep));
         buffer.putLong(outerL3, w0, NETWORK_ORDER);
         buffer.putLong(outerL3 + 8, w1 | (long)checksum << 32, NETWORK_ORDER);
         buffer.putInt(outerL3 + 16, vtep, NETWORK_ORDER);
