@@ -25,7 +25,17 @@ import java.util.List;
  */
 public final class PcapReader implements AutoCloseable
 {
-    public static final int BUFFER_SIZE = 8 << 20;
+    /**
+     * The largest read buffer: a whole vector of full-size Ethernet frames several times over. Larger only costs
+     * memory: the buffer is filled a {@link #READ_CHUNK} at a time, as the frames are parsed.
+     */
+    public static final int BUFFER_SIZE = 2 << 20;
+    /**
+     * The most one read asks of the file: read just ahead of the parser, so the bytes the kernel copied in are
+     * likely still in the core's cache when they are copied into pool slots (reading as far as the buffer reached
+     * put megabytes between the two copies). The buffer's size then only bounds one batch.
+     */
+    static final int READ_CHUNK = 128 << 10;
     /**
      * The smallest read buffer: room for the largest block the reader accepts (a pcapng block of
      * {@link #MAX_CAPLEN} + 4096 bytes) several times over, also when a file grows while it is read.
@@ -128,7 +138,7 @@ public final class PcapReader implements AutoCloseable
 
     /**
      * The read buffer for a file of {@code fileSize} bytes: the whole file when it is smaller than
-     * {@link #BUFFER_SIZE} (a small replay allocates what it reads, not 8 MiB), never below
+     * {@link #BUFFER_SIZE} (a small replay allocates what it reads, not the largest buffer), never below
      * {@link #MIN_BUFFER_SIZE}.
      */
     static int bufferSize(final long fileSize)
@@ -258,7 +268,8 @@ public final class PcapReader implements AutoCloseable
             {
                 return false;
             }
-            bytes.limit(bytes.capacity()).position(limit);
+            final long want = (long)limit + Math.max(READ_CHUNK, n - (limit - position));
+            bytes.limit((int)Math.min(bytes.capacity(), want)).position(limit);
             try
             {
                 final int read = channel.read(bytes);

@@ -366,7 +366,8 @@ class PcapReaderTest
             }
         }
         assertEquals(PcapReader.MIN_BUFFER_SIZE, PcapReader.bufferSize(10_000), "a small file, the smallest buffer");
-        assertEquals(3 << 20, PcapReader.bufferSize((3 << 20) - 100), "a mid-sized file, its own size");
+        final int midSized = (PcapReader.MIN_BUFFER_SIZE + PcapReader.BUFFER_SIZE) / 2;
+        assertEquals(midSized, PcapReader.bufferSize(midSized - 100), "a mid-sized file, its own size");
         assertEquals(PcapReader.BUFFER_SIZE, PcapReader.bufferSize(10L << 30), "a large file, the largest buffer");
     }
 }
