@@ -18,9 +18,12 @@ public final class TraceGenerator
 
     public static void main(final String[] args) throws TraceFileException
     {
-        final Path out = Path.of(args[0]);
-        final int frames = Integer.parseInt(args[1]);
-        final int size = Integer.parseInt(args[2]);
+        write(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+    }
+
+    /** Write {@code frames} frames of {@code size} bytes to {@code out}. */
+    public static void write(final Path out, final int frames, final int size) throws TraceFileException
+    {
         final byte[][] distinct = new byte[256][];
         for (int i = 0; i < distinct.length; i++)
         {
