@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * Streams a capture file in batches, with Java's own I/O and no call per frame: pcap (micro- or nanosecond
  * timestamps, either byte order) and pcapng (sections in either byte order, several interfaces with their names and
- * timestamp resolutions; enhanced and simple packet blocks; other blocks skipped). The file is read in large blocks
- * into one direct buffer; {@link #readBatch} hands out up to a vector of frames as offsets into that buffer, all
+ * timestamp resolutions; enhanced and simple packet blocks; other blocks skipped). The file is read a
+ * {@link #READ_CHUNK} at a time, as the frames are parsed, into one direct buffer; {@link #readBatch} hands out up to a vector of frames as offsets into that buffer, all
  * valid together until the next call (so a replay can still write a dropped frame exactly as it arrived). Memory is
  * bounded by the buffer whatever the file's size. Ethernet link type only; every defect is a
  * {@link TraceFileException} naming the record or block.
