@@ -35,6 +35,8 @@ public final class ConfigLoader
     public static final int MAX_MTU = PortConfig.MAX_MTU;
     public static final int MIN_METRIC = RouteConfig.MIN_METRIC;
     public static final int MAX_METRIC = RouteConfig.MAX_METRIC;
+    /** The largest config file read; large route tables go in a route file ({@code --routes}). */
+    public static final int MAX_FILE_BYTES = 64 << 20;
 
     private ConfigLoader()
     {
@@ -49,11 +51,16 @@ public final class ConfigLoader
         final String text;
         try
         {
-            text = Files.readString(path);
+            text = TextFiles.read(path, MAX_FILE_BYTES);
         }
         catch (final NoSuchFileException ex)
         {
             throw new ConfigException(path + ": no such file");
+        }
+        catch (final TextFiles.TooLongException ex)
+        {
+            throw new ConfigException(path + ": " + ex.getMessage() + ", not a config file (large route tables " +
+                "go in a route file: --routes)");
         }
         catch (final CharacterCodingException ex)
         {

@@ -1,14 +1,12 @@
 package io.edgeplane.route;
 
 import io.edgeplane.config.RouteConfig;
+import io.edgeplane.config.TextFiles;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +23,8 @@ import java.util.List;
 public final class RouteFile
 {
     public static final int DEFAULT_METRIC = 100;
+    /** The longest line read: a route is a few dozen characters, a comment may say more. */
+    public static final int MAX_LINE = 4096;
 
     private RouteFile()
     {
@@ -40,13 +40,12 @@ public final class RouteFile
         final List<RouteConfig> routes = new ArrayList<>();
         final List<Integer> portIndexes = new ArrayList<>();
         final java.util.Map<Integer, Integer> nextHopInterfaces = new java.util.HashMap<>();
-        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8))
+        try (TextFiles.Lines lines = TextFiles.lines(path, MAX_LINE))
         {
             String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null)
+            while ((line = lines.next()) != null)
             {
-                number++;
+                final int number = lines.number();
                 final int hash = line.indexOf('#');
                 final String text = (hash >= 0 ? line.substring(0, hash) : line).trim();
                 if (text.isEmpty())
@@ -66,6 +65,10 @@ public final class RouteFile
         catch (final NoSuchFileException ex)
         {
             throw new RouteException(path + ": no such file");
+        }
+        catch (final TextFiles.TooLongException ex)
+        {
+            throw new RouteException(path + ": " + ex.getMessage() + ", not a route file");
         }
         catch (final CharacterCodingException ex)
         {

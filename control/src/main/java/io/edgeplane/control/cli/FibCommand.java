@@ -3,6 +3,7 @@ package io.edgeplane.control.cli;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.config.TextFiles;
 import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.route.FibTables;
@@ -15,12 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -42,19 +39,18 @@ public final class FibCommand extends ControlCommands.VerbGroup
         Path config;
 
         @Override
-        public Integer call() throws IOException
+        public Integer call()
         {
             final RoutingTable table = load();
             final FibTables fib = table.tables();
             final OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
             final StringBuilder line = new StringBuilder(40);
-            try (BufferedReader reader = open(keys))
+            try (TextFiles.Lines reader = open(keys))
             {
                 String text;
-                int number = 0;
-                while ((text = reader.readLine()) != null)
+                while ((text = reader.next()) != null)
                 {
-                    number++;
+                    final int number = reader.number();
                     final String key = text.trim();
                     if (key.isEmpty() || key.startsWith("#"))
                     {
@@ -97,8 +93,20 @@ public final class FibCommand extends ControlCommands.VerbGroup
                         out.write(line.charAt(i));
                     }
                 }
+                out.flush();
             }
-            out.flush();
+            catch (final TextFiles.TooLongException ex)
+            {
+                throw new Main.UserError(keys + ": " + ex.getMessage() + ", not a list of addresses");
+            }
+            catch (final java.nio.charset.CharacterCodingException ex)
+            {
+                throw new Main.UserError(keys + ": not UTF-8 text");
+            }
+            catch (final IOException ex)
+            {
+                throw new Main.UserError(keys + ": cannot read (" + ex.getMessage() + ")");
+            }
             return 0;
         }
 
@@ -124,12 +132,11 @@ public final class FibCommand extends ControlCommands.VerbGroup
             }
         }
 
-        private static BufferedReader open(final Path path)
+        private static TextFiles.Lines open(final Path path)
         {
             try
             {
-                final InputStream in = Files.newInputStream(path);
-                return new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.US_ASCII), 1 << 16);
+                return TextFiles.lines(path, RouteFile.MAX_LINE);
             }
             catch (final NoSuchFileException ex)
             {

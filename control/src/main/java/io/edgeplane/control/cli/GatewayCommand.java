@@ -1,6 +1,7 @@
 package io.edgeplane.control.cli;
 
 import io.edgeplane.config.DataplaneConfig;
+import io.edgeplane.config.TextFiles;
 import io.edgeplane.control.gateway.Gateway;
 import io.edgeplane.control.gateway.GatewayException;
 import picocli.CommandLine.Command;
@@ -15,13 +16,15 @@ import java.net.UnknownHostException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "gateway", description = "Run the dataplane on live interfaces with the control API.")
 public final class GatewayCommand implements Callable<Integer>
 {
+    /** A token file holds one line; anything larger is not one. */
+    static final int MAX_TOKEN_FILE_BYTES = 64 << 10;
+
     @Option(names = "--config", required = true, description = "JSON config; every port names its 'device'")
     Path config;
 
@@ -175,8 +178,9 @@ public final class GatewayCommand implements Callable<Integer>
         }
         try
         {
-            final List<String> lines = Files.readAllLines(file);
-            return lines.isEmpty() ? "" : lines.get(0).strip();
+            final String text = TextFiles.read(file, MAX_TOKEN_FILE_BYTES);
+            final int end = text.indexOf('\n');
+            return (end < 0 ? text : text.substring(0, end)).strip();
         }
         catch (final IOException ex)
         {

@@ -1,11 +1,14 @@
 package io.edgeplane.control.cli;
 
+import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.control.replay.DemoTrace;
+import io.edgeplane.route.RouteFile;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -131,6 +134,41 @@ class ReplayErrorsTest
         assertNotEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(), "--in",
             trace.toString(), "--out", tmp.resolve("out").toString(), "--routes", routes.toString()));
         assertTrue(err.toString().strip().endsWith("routes.txt: not UTF-8 text"), err.toString());
+    }
+
+    @Test
+    void shouldReadConfigAndRouteFilesOnlyUpToABound() throws Exception
+    {
+        final Path trace = write("ok.pcap", validTrace);
+        // A config file past the bound (sparse: no disk used) is refused before it is read into memory whole.
+        final Path huge = tmp.resolve("huge.json");
+        try (RandomAccessFile file = new RandomAccessFile(huge.toFile(), "rw"))
+        {
+            file.setLength(ConfigLoader.MAX_FILE_BYTES + 1L);
+        }
+        assertTrue(runExpectingFailure(trace, huge).endsWith("huge.json: larger than 64 MiB, not a config file " +
+            "(large route tables go in a route file: --routes)"));
+        // A route file's lines are bounded: a line of 4,096 characters is read, one more is refused.
+        final Path routes = write("long-line.txt", ("# " + "x".repeat(RouteFile.MAX_LINE - 2) + "\n" +
+            "8.8.8.0/24 10.2.0.254\n#" + "y".repeat(RouteFile.MAX_LINE) + "\n").getBytes());
+        final StringWriter err = new StringWriter();
+        assertNotEquals(0, Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(), "--in",
+            trace.toString(), "--out", tmp.resolve("out").toString(), "--routes", routes.toString()));
+        assertEquals("edgeplane: error: " + routes + ": line 3 longer than 4096 characters, not a route file",
+            err.toString().strip());
+        // Files that never end: one line each, not the JVM out of memory reading them.
+        final Path zero = Path.of("/dev/zero");
+        if (Files.isReadable(zero))
+        {
+            assertTrue(runExpectingFailure(trace, zero).endsWith("/dev/zero: larger than 64 MiB, not a config " +
+                "file (large route tables go in a route file: --routes)"));
+            final StringWriter zeroErr = new StringWriter();
+            assertNotEquals(0, Main.execute(new PrintWriter(zeroErr, true), "replay", "--config",
+                config.toString(), "--in", trace.toString(), "--out", tmp.resolve("out").toString(), "--routes",
+                zero.toString()));
+            assertEquals("edgeplane: error: /dev/zero: line 1 longer than 4096 characters, not a route file",
+                zeroErr.toString().strip());
+        }
     }
 
     @Test
