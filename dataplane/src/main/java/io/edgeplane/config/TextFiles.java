@@ -55,9 +55,10 @@ public final class TextFiles
             maxChars);
     }
 
-    static String size(final int bytes)
+    /** A size as people write it: "64 MiB", "1 GiB", "1000 bytes". */
+    public static String size(final int bytes)
     {
-        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" :
+        return bytes % (1 << 30) == 0 ? (bytes >> 30) + " GiB" : bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" :
             bytes % (1 << 10) == 0 ? (bytes >> 10) + " KiB" : bytes + " bytes";
     }
 

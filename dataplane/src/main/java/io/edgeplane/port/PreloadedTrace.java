@@ -12,13 +12,30 @@ import java.util.Arrays;
  */
 public final class PreloadedTrace
 {
-    private final ExpandableDirectByteBuffer data = new ExpandableDirectByteBuffer(1 << 16);
+    private final ExpandableDirectByteBuffer data;
     private int[] offsets = new int[1024];
     private int[] lengths = new int[1024];
     private long[] timestamps = new long[1024];
     private int[] ports = new int[1024];
     private int count;
     private int end;
+
+    public PreloadedTrace()
+    {
+        this(1 << 16);
+    }
+
+    /** @param capacity the bytes of frames expected (one allocation instead of doubling up to them). */
+    public PreloadedTrace(final int capacity)
+    {
+        data = new ExpandableDirectByteBuffer(Math.max(1 << 16, capacity));
+    }
+
+    /** Bytes of frames held. */
+    public long bytes()
+    {
+        return end;
+    }
 
     public void add(final byte[] frame, final int length, final long timestampNanos)
     {

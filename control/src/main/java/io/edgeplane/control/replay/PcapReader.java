@@ -201,6 +201,19 @@ public final class PcapReader implements AutoCloseable
         }
     }
 
+    /** The file's size in bytes (0 when it has none: a pipe, a device). */
+    public long fileSize()
+    {
+        try
+        {
+            return channel.size();
+        }
+        catch (final IOException ex)
+        {
+            return 0;
+        }
+    }
+
     /** The buffer the batch offsets point into. */
     public UnsafeBuffer buffer()
     {

@@ -234,6 +234,30 @@ class PcapReaderTest
             .contains("broken pcapng block"));
     }
 
+    @Test
+    void shouldPreloadUpToItsBoundAndSayWhenATraceIsLarger() throws Exception
+    {
+        final Path trace = tmp.resolve("bound.pcap");
+        final int frames = 1000;
+        try (PcapWriter writer = new PcapWriter(trace))
+        {
+            for (int i = 0; i < frames; i++)
+            {
+                final byte[] frame = new byte[100];
+                frame[0] = (byte)i;
+                writer.write(frame, i * 1000L);
+            }
+        }
+        final PreloadedTrace exact = Traces.preload(trace, null, -1, frames * 100);
+        assertEquals(frames, exact.count());
+        assertEquals(frames * 100L, exact.bytes());
+        assertEquals((byte)(frames - 1), exact.copyFrame(frames - 1)[0]);
+        final TraceFileException over = assertThrows(TraceFileException.class,
+            () -> Traces.preload(trace, null, -1, frames * 100 - 1));
+        assertEquals(trace + ": more than 99999 bytes of frames to preload (a benchmark loops its trace in memory; " +
+            "give it a shorter one, e.g. editcap -c 1000000)", over.getMessage());
+    }
+
     /** Read a whole file with the streaming reader; returns the frames read. */
     private static int stream(final Path path) throws TraceFileException
     {
