@@ -110,7 +110,7 @@ public final class BenchCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        if (seconds <= 0 || seconds > 3600)
+        if (!(seconds > 0 && seconds <= 3600)) // NaN too
         {
             throw new Main.UserError("--seconds: " + seconds + " not in (0, 3600]");
         }

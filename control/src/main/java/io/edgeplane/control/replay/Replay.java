@@ -13,7 +13,11 @@ import io.edgeplane.stage.Workers;
 import org.agrona.DirectBuffer;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -239,8 +243,30 @@ public final class Replay
         }
         catch (final IOException ex)
         {
-            throw new TraceFileException(outDir + ": cannot prepare output directory (" + ex.getMessage() + ")");
+            throw new TraceFileException(outDir + ": cannot prepare output directory (" + reason(ex) + ")");
         }
+    }
+
+    /** What went wrong, in words: the JDK's file exceptions often say no more than the path. */
+    static String reason(final IOException ex)
+    {
+        if (ex instanceof FileAlreadyExistsException)
+        {
+            return "exists and is not a directory";
+        }
+        if (ex instanceof AccessDeniedException)
+        {
+            return "permission denied";
+        }
+        if (ex instanceof NoSuchFileException)
+        {
+            return "no such file or directory";
+        }
+        if (ex instanceof FileSystemException && ((FileSystemException)ex).getReason() != null)
+        {
+            return ((FileSystemException)ex).getReason();
+        }
+        return ex.getMessage();
     }
 
     private static ReplayResult finish(final DataplaneConfig config, final Workers dataplane,

@@ -172,6 +172,35 @@ class ReplayErrorsTest
     }
 
     @Test
+    void shouldSayWhyTheOutputDirectoryCannotBeMade() throws Exception
+    {
+        final Path trace = write("ok.pcap", validTrace);
+        final Path file = write("a-file", new byte[] {1});
+        for (final Path out : List.of(file, file.resolve("sub")))
+        {
+            final StringWriter err = new StringWriter();
+            assertEquals(1, Main.execute(new PrintWriter(err, true), "replay", "--config", config.toString(), "--in",
+                trace.toString(), "--out", out.toString()));
+            assertEquals("edgeplane: error: " + out + ": cannot prepare output directory (" +
+                (out.equals(file) ? "exists and is not a directory" : "Not a directory") + ")", err.toString().strip());
+        }
+    }
+
+    @Test
+    void shouldRefuseABenchmarkTimeThatIsNotANumberOfSeconds() throws Exception
+    {
+        final Path trace = write("ok.pcap", validTrace);
+        for (final String seconds : List.of("NaN", "0", "-1", "3601", "Infinity"))
+        {
+            final StringWriter err = new StringWriter();
+            assertEquals(1, Main.execute(new PrintWriter(err, true), "bench", "--config", config.toString(), "--in",
+                trace.toString(), "--seconds", seconds));
+            assertTrue(err.toString().strip().matches("edgeplane: error: --seconds: .* not in \\(0, 3600]"),
+                err.toString());
+        }
+    }
+
+    @Test
     void shouldSayWhenAnInputNamesNoFile()
     {
         final StringWriter err = new StringWriter();
