@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,11 +35,45 @@ public final class ApiClient
         {
             value = "http://127.0.0.1:9180";
         }
-        if (!value.startsWith("http://") && !value.startsWith("https://"))
+        if (!value.contains("://"))
         {
             value = "http://" + value;
         }
         return value.endsWith("/") ? value.substring(0, value.length() - 1) : value;
+    }
+
+    /** The URL of {@code path} at the gateway; a --api that is no http(s) URL is a one-line error. */
+    private URI uri(final String path)
+    {
+        final String base = base();
+        final URI uri;
+        try
+        {
+            uri = new URI(base + path);
+        }
+        catch (final URISyntaxException ex)
+        {
+            throw new Main.UserError("--api: not a URL: " + printable(base, 200) + " (" + ex.getReason() + ")");
+        }
+        if (uri.getHost() == null || !"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()))
+        {
+            throw new Main.UserError("--api: expected http://HOST:PORT or https://HOST:PORT, got " +
+                printable(base, 200));
+        }
+        return uri;
+    }
+
+    /** The first line of {@code text}, at most {@code max} characters, control characters shown as '?'. */
+    static String printable(final String text, final int max)
+    {
+        final String line = text.strip().lines().findFirst().orElse("");
+        final StringBuilder out = new StringBuilder();
+        for (int i = 0; i < line.length() && i < max; i++)
+        {
+            final char c = line.charAt(i);
+            out.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return line.length() > max || text.strip().lines().count() > 1 ? out + "..." : out.toString();
     }
 
     static String encode(final String value)
@@ -49,7 +84,8 @@ public final class ApiClient
     /** Perform a request; a non-2xx answer becomes a one-line {@link Main.UserError}. */
     String call(final String method, final String path, final JsonNode body)
     {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
+        final URI uri = uri(path);
+        final HttpRequest.Builder request = HttpRequest.newBuilder(uri)
             .timeout(Duration.ofSeconds(10))
             .method(method, body == null ? HttpRequest.BodyPublishers.noBody() :
                 HttpRequest.BodyPublishers.ofString(body.toString()));
@@ -80,20 +116,27 @@ public final class ApiClient
         }
         if (response.statusCode() / 100 != 2)
         {
-            String message = response.body();
+            String message = null;
             try
             {
                 final JsonNode error = MAPPER.readTree(response.body());
-                if (error.has("error"))
+                if (error != null && error.has("error"))
                 {
                     message = error.get("error").asText();
                 }
             }
             catch (final IOException ignored)
             {
-                // not JSON: print as it came
+                // not JSON: not the gateway's answer
             }
-            throw new Main.UserError(message.strip() + " (HTTP " + response.statusCode() + ")");
+            if (message == null)
+            {
+                // Something else answered (a proxy, another service on that port): say so, in one line.
+                throw new Main.UserError(uri + ": HTTP " + response.statusCode() + " with " +
+                    (response.body().isBlank() ? "an empty answer" : "'" + printable(response.body(), 200) + "'") +
+                    ", not the gateway's API (is --api right?)");
+            }
+            throw new Main.UserError(printable(message, 2000) + " (HTTP " + response.statusCode() + ")");
         }
         return response.body();
     }
