@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.edgeplane.config.ConfigException;
 import io.edgeplane.config.Json;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -15,6 +17,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -108,6 +111,7 @@ public final class ApiServer implements AutoCloseable
         threads.setName("edgeplane-api");
         threads.setDaemon(true);
         server = new Server(threads);
+        server.setErrorHandler(new JsonErrors());
         final HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false);
@@ -249,7 +253,7 @@ public final class ApiServer implements AutoCloseable
             return Request.getPathInContext(request);
         }
 
-        Map<String, String> query()
+        Map<String, String> query() throws ApiException
         {
             return ApiServer.query(request.getHttpURI().getQuery());
         }
@@ -501,7 +505,11 @@ public final class ApiServer implements AutoCloseable
         }
     }
 
-    private static Map<String, String> query(final String raw)
+    /**
+     * The query's parameters, decoded. A malformed escape ({@code %ZZ}) or a parameter given twice is the client's
+     * error (400 naming it), not a server error and not a silent choice of one of the values.
+     */
+    static Map<String, String> query(final String raw) throws ApiException
     {
         final Map<String, String> out = new HashMap<>();
         if (raw == null || raw.isEmpty())
@@ -510,12 +518,72 @@ public final class ApiServer implements AutoCloseable
         }
         for (final String pair : raw.split("&"))
         {
+            if (pair.isEmpty())
+            {
+                continue;
+            }
             final int eq = pair.indexOf('=');
-            final String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            final String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            out.put(key, value);
+            final String key = decode(eq < 0 ? pair : pair.substring(0, eq), null);
+            final String value = eq < 0 ? "" : decode(pair.substring(eq + 1), key);
+            if (out.putIfAbsent(key, value) != null)
+            {
+                throw ApiException.badRequest(key, key + ": given more than once in the query");
+            }
         }
         return out;
+    }
+
+    private static String decode(final String text, final String key) throws ApiException
+    {
+        try
+        {
+            return URLDecoder.decode(text, StandardCharsets.UTF_8);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw ApiException.badRequest(key, (key != null ? key + ": " : "") + "malformed escape in the query: " +
+                (text.length() > 100 ? text.substring(0, 100) + "..." : text));
+        }
+    }
+
+    /**
+     * What Jetty refuses before the API sees the request (a malformed request line, an ambiguous path such as
+     * {@code /v1//routes}, headers over the limit) is answered in the API's error shape, not as an HTML page.
+     */
+    static final class JsonErrors extends ErrorHandler
+    {
+        @Override
+        protected void generateResponse(final Request request, final Response response, final int code,
+            final String message, final Throwable cause, final Callback callback)
+        {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(body(code, message)), callback);
+        }
+
+        @Override
+        public ByteBuffer badMessageError(final int status, final String reason, final HttpFields.Mutable fields)
+        {
+            if (HttpStatus.hasNoBody(status))
+            {
+                return ByteBuffer.allocate(0);
+            }
+            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+            return ByteBuffer.wrap(body(status, reason));
+        }
+
+        private static byte[] body(final int status, final String message)
+        {
+            final String reason = message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;
+            try
+            {
+                return (MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
+                    MAPPER.createObjectNode().put("error", reason)) + "\n").getBytes(StandardCharsets.UTF_8);
+            }
+            catch (final IOException ex)
+            {
+                return ("{\"error\": \"" + HttpStatus.getMessage(status) + "\"}\n").getBytes(StandardCharsets.UTF_8);
+            }
+        }
     }
 
     private static void send(final Call call, final int status, final JsonNode body)
