@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
 
 /**
  * The one strict JSON binding of config files, API bodies, snapshots and journal ops: unknown fields, duplicate
- * keys, trailing content after the value, and scalars of the wrong type (no "100" for 100, no 1 for "1") are
+ * keys, trailing content after the value, and scalars of the wrong type (no "100" or 100.5 for 100, no 1 for "1") are
  * errors, and every error names its field path ({@code routes[2].nextHop: ...}).
  */
 public final class Json
@@ -33,6 +33,8 @@ public final class Json
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        // No 1.5 for an integer (it was truncated to 1 without a word).
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
         // A null inside an array ("ports": [null]) is an error of that element, not a record with every field absent.
         .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))

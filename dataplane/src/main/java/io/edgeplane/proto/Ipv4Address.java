@@ -10,7 +10,8 @@ public final class Ipv4Address
     }
 
     /**
-     * Parse dotted-quad strictly: four decimal octets 0..255, no leading '+', no empty parts.
+     * Parse dotted-quad strictly: four decimal octets 0..255, no leading '+', no empty parts, no leading zeros
+     * ({@code 010} is 10 to some parsers and 8 to others, inet_aton's octal: refused, as Go and Python do).
      *
      * @throws IllegalArgumentException naming the bad input.
      */
@@ -41,6 +42,11 @@ public final class Ipv4Address
                     throw new IllegalArgumentException("not an IPv4 address: " + text);
                 }
                 octet = octet * 10 + (c - '0');
+            }
+            if (part.length() > 1 && part.charAt(0) == '0')
+            {
+                throw new IllegalArgumentException("not an IPv4 address: " + text + " (octet " + part +
+                    " has a leading zero: decimal or octal is ambiguous)");
             }
             if (octet > 255)
             {
