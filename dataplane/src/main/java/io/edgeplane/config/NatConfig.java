@@ -82,9 +82,17 @@ public record NatConfig(List<String> inside, String outside, List<Integer> addre
         @JsonProperty("portRange") final String portRange,
         @JsonProperty("filtering") final String filtering,
         @JsonProperty("maxSessions") final Integer maxSessions,
-        @JsonProperty("timeouts") final Timeouts timeouts)
+        @JsonProperty("timeouts") final Timeouts timeouts,
+        @JsonProperty("enabled") final Boolean enabled)
     {
         Json.required(inside, "inside");
+        // Shown by GET; NAT is on exactly when inside names ports. Given back, it must agree (no silent ignoring of a
+        // "false" that was meant to turn NAT off).
+        if (enabled != null && enabled == inside.isEmpty())
+        {
+            throw new IllegalArgumentException("enabled: " + enabled + ", but inside is " + inside + " (NAT is on " +
+                "exactly when inside names ports: PUT \"inside\": [] to turn it off)");
+        }
         for (final String name : inside)
         {
             if (name == null || name.isEmpty())

@@ -45,7 +45,7 @@ public final class Nat
     private boolean servicesActive;
     /** Sessions the table holds when services alone (no NAT config) make it. */
     public static final int SERVICES_ONLY_SESSIONS = 1 << 18;
-    private static final NatConfig OFF = NatConfig.fromJson(java.util.List.of(), null, null, null, null, null, null);
+    private static final NatConfig OFF = NatConfig.fromJson(java.util.List.of(), null, null, null, null, null, null, null);
 
     public Nat(final PortTable ports, final RoutingTable routes, final int portSeed)
     {

@@ -86,7 +86,7 @@ public final class ControlService
     private <R, K> ResourceHandler.Change addTyped(final ResourceHandler<R, K> handler, final JsonNode body)
         throws ApiException
     {
-        final R record = bind(body, handler.recordType());
+        final R record = bind(withoutReadOnly(handler, body), handler.recordType());
         final ResourceHandler.Change change = handler.add(record);
         persist(handler.addOp(), Json.STRICT.valueToTree(record), change.undo());
         final Set<String> learnedKeys = learned.get(handler.name());
@@ -96,6 +96,18 @@ public final class ControlService
             learnedKeys.remove(keyText(handler, record));
         }
         return change;
+    }
+
+    /** The body without the fields GET adds to the record ({@link ResourceHandler#readOnlyFields}). */
+    private static JsonNode withoutReadOnly(final ResourceHandler<?, ?> handler, final JsonNode body)
+    {
+        if (body == null || !body.isObject() || handler.readOnlyFields().isEmpty())
+        {
+            return body;
+        }
+        final ObjectNode copy = ((ObjectNode)body).deepCopy();
+        copy.remove(handler.readOnlyFields());
+        return copy;
     }
 
     /** {@code PUT /v1/<name>/<id>/<part>}: set a part of a record, journaled as the whole record's add. */

@@ -114,6 +114,16 @@ public interface ResourceHandler<R, K>
     /** The records as they are now, for the snapshot (each serialises to the config file's shape). */
     List<?> list();
 
+    /**
+     * Fields GET shows beyond the record (what a setting resolved to, counters, state). A body that carries them
+     * back (GET, edit, PUT) is accepted with them dropped before binding, as Kubernetes drops a status on a spec
+     * update; any other unknown field is still refused.
+     */
+    default java.util.Set<String> readOnlyFields()
+    {
+        return java.util.Set.of();
+    }
+
     /** What GET lists (filtered by exact field values): the records, or richer views of them (with counters). */
     default List<?> view()
     {

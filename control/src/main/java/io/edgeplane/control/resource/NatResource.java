@@ -117,6 +117,13 @@ public final class NatResource implements ResourceHandler<NatConfig, NatConfig>
         return config == null ? List.of() : List.of(config);
     }
 
+    /** What {@link #view} adds: a PUT of a GET's answer (edited) is accepted. {@code enabled} is checked instead. */
+    @Override
+    public java.util.Set<String> readOnlyFields()
+    {
+        return java.util.Set.of("outsidePort", "outsideAddresses", "statistics");
+    }
+
     /** The settings, what they resolved to, and the table's figures. */
     @Override
     public List<?> view()

@@ -130,6 +130,13 @@ public final class NeighborResource implements ResourceHandler<NeighborConfig, N
         return List.copyOf(statics.values());
     }
 
+    /** What {@link #view} adds: a POST of a listed neighbor makes it static whatever it was. */
+    @Override
+    public java.util.Set<String> readOnlyFields()
+    {
+        return java.util.Set.of("static");
+    }
+
     @Override
     public List<Map<String, Object>> view()
     {

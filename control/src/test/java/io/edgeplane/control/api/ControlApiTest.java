@@ -222,6 +222,12 @@ class ControlApiTest
         final JsonNode neighbors = json(gateway.request("GET", "/v1/neighbors", null));
         assertEquals(1, neighbors.size());
         assertEquals("02:00:00:00:02:fe", neighbors.get(0).get("mac").asText());
+        // A listed neighbor posted back (with GET's "static") is accepted as the same neighbor.
+        final GatewayProcess.Response again = gateway.request("POST", "/v1/neighbors", neighbors.get(0).toString());
+        assertEquals(200, again.status(), again.body());
+        assertEquals(400, gateway.request("POST", "/v1/neighbors",
+            ((com.fasterxml.jackson.databind.node.ObjectNode)neighbors.get(0).deepCopy()).put("colour", 1).toString())
+            .status(), "other unknown fields are still refused");
     }
 
     @Test
@@ -320,6 +326,18 @@ class ControlApiTest
         assertEquals(600, shown.get("timeouts").get("udp").asInt());
         assertEquals(240, shown.get("timeouts").get("tcpTransitory").asInt(), "defaults filled in");
         assertEquals(1000, shown.get("statistics").get("capacity").asInt());
+        // GET's answer, edited, PUT back: what GET adds (outsidePort, statistics, ...) is dropped; "enabled" is
+        // checked against inside rather than ignored.
+        final com.fasterxml.jackson.databind.node.ObjectNode edited =
+            ((com.fasterxml.jackson.databind.node.ObjectNode)shown.deepCopy()).put("portRange", "2000-3000");
+        final GatewayProcess.Response roundTrip = gateway.request("PUT", "/v1/nat", edited.toString());
+        assertEquals(200, roundTrip.status(), roundTrip.body());
+        assertEquals("2000-3000", json(gateway.request("GET", "/v1/nat", null)).get("portRange").asText());
+        final GatewayProcess.Response contradiction = gateway.request("PUT", "/v1/nat",
+            edited.put("enabled", false).put("portRange", "4000-5000").toString());
+        assertEquals(400, contradiction.status(), contradiction.body());
+        assertEquals("enabled", json(contradiction).path("field").asText(), contradiction.body());
+        assertEquals("2000-3000", json(gateway.request("GET", "/v1/nat", null)).get("portRange").asText());
         assertEquals(409, gateway.request("PUT", "/v1/nat", nat.replace("1000", "5000")).status(),
             "the table is not reallocated under established flows");
         assertEquals(200, gateway.request("PUT", "/v1/nat", nat.replace("1000", "500")).status());
