@@ -86,7 +86,7 @@ public final class ControlService
     private <R, K> ResourceHandler.Change addTyped(final ResourceHandler<R, K> handler, final JsonNode body)
         throws ApiException
     {
-        final R record = bind(withoutReadOnly(handler, body), handler.recordType());
+        final R record = handler.canonical(bind(withoutReadOnly(handler, body), handler.recordType()));
         final ResourceHandler.Change change = handler.add(record);
         persist(handler.addOp(), Json.STRICT.valueToTree(record), change.undo());
         final Set<String> learnedKeys = learned.get(handler.name());

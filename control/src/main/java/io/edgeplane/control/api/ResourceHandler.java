@@ -72,6 +72,16 @@ public interface ResourceHandler<R, K>
 
     Class<K> keyType();
 
+    /**
+     * The record as it is applied and journaled, before {@link #add}: a resource may reduce a whole record to the
+     * change it stands for (a port's full record, as GET shows it, to its administrative state), refusing with a
+     * 4xx what cannot change. The record itself by default.
+     */
+    default R canonical(final R record) throws ApiException
+    {
+        return record;
+    }
+
     /** Validate (a 4xx naming the field; nothing changes) and apply make-before-break. */
     Change add(R record) throws ApiException;
 

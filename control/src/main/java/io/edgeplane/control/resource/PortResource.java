@@ -161,6 +161,52 @@ public final class PortResource implements ResourceHandler<PortResource.PortChan
         return PortKey.class;
     }
 
+    /** What {@link #view} adds to each port's record. */
+    @Override
+    public java.util.Set<String> readOnlyFields()
+    {
+        return java.util.Set.of("link", "configuredMtu", "rxPackets", "txPackets", "rxBytes", "txBytes",
+            "captureDrops", "ioErrors");
+    }
+
+    /**
+     * A whole record of a port that exists (a GET answer, edited, PUT back) stands for its administrative state, the
+     * one thing that changes at run time: every other field must be as it is (the MTU as configured or as GET shows
+     * it, effective), else a 400 naming the field. It is journaled as {@code {name, adminUp}}.
+     */
+    @Override
+    public PortChange canonical(final PortChange change) throws ApiException
+    {
+        if (change.port() == null)
+        {
+            return change;
+        }
+        final int port = ports.indexOf(change.port().name());
+        if (port < 0)
+        {
+            return change;
+        }
+        final PortConfig now = current.get(port);
+        final Map<String, Object> given = new java.util.LinkedHashMap<>(change.port().json());
+        final Map<String, Object> have = now.json();
+        if (Integer.valueOf(ports.mtu(port)).equals(given.get("mtu")))
+        {
+            given.put("mtu", have.get("mtu"));
+        }
+        final java.util.Set<String> fields = new java.util.LinkedHashSet<>(have.keySet());
+        fields.addAll(given.keySet());
+        for (final String field : fields)
+        {
+            if (!"adminUp".equals(field) && !java.util.Objects.equals(given.get(field), have.get(field)))
+            {
+                throw ApiException.badRequest(field, field + ": " + (have.get(field) == null ? "not set" :
+                    have.get(field)) + " on " + now.name() + " cannot be changed at run time (only adminUp can; " +
+                    "the rest comes from the config file)");
+            }
+        }
+        return new PortChange(now.name(), change.port().adminUp(), null);
+    }
+
     @Override
     public Change add(final PortChange change) throws ApiException
     {

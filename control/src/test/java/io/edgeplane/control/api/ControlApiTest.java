@@ -206,6 +206,19 @@ class ControlApiTest
             }
         }
         assertEquals(200, gateway.request("PUT", "/v1/ports/Port1", "{\"adminUp\": false}").status());
+        // A port as GET shows it (counters, link, effective MTU), edited and PUT back, sets its administrative
+        // state; a field that cannot change at run time is refused naming it.
+        final com.fasterxml.jackson.databind.node.ObjectNode port3 = (com.fasterxml.jackson.databind.node.ObjectNode)
+            json(gateway.request("GET", "/v1/ports?name=Port3", null)).get(0);
+        final GatewayProcess.Response mtu = gateway.request("PUT", "/v1/ports/Port3",
+            port3.deepCopy().put("adminUp", false).put("mtu", 1280).toString());
+        assertEquals(400, mtu.status(), mtu.body());
+        assertEquals("mtu", json(mtu).path("field").asText(), mtu.body());
+        assertEquals(true, json(gateway.request("GET", "/v1/ports?name=Port3", null)).get(0).get("adminUp")
+            .asBoolean());
+        final GatewayProcess.Response down = gateway.request("PUT", "/v1/ports/Port3",
+            port3.put("adminUp", false).toString());
+        assertEquals(200, down.status(), down.body());
         assertEquals(201, gateway.request("POST", "/v1/neighbors",
             "{\"interface\":\"Port2\",\"ip\":\"10.2.0.254\",\"mac\":\"02:00:00:00:02:fe\"}").status());
         gateway.kill();
@@ -219,6 +232,8 @@ class ControlApiTest
         actual.sort(null);
         assertEquals(expected, actual);
         assertEquals(false, json(gateway.request("GET", "/v1/ports", null)).get(0).get("adminUp").asBoolean());
+        assertEquals(false, json(gateway.request("GET", "/v1/ports?name=Port3", null)).get(0).get("adminUp")
+            .asBoolean(), "the round-tripped port's state survives SIGKILL");
         final JsonNode neighbors = json(gateway.request("GET", "/v1/neighbors", null));
         assertEquals(1, neighbors.size());
         assertEquals("02:00:00:00:02:fe", neighbors.get(0).get("mac").asText());
