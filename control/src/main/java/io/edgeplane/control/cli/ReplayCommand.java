@@ -74,7 +74,8 @@ public final class ReplayCommand implements Callable<Integer>
         }
         try
         {
-            final Replay.Progress progress = System.console() == null ? null : (packets, nanos) ->
+            // On stderr when it is a terminal, whatever stdout is (the summary may go to a file).
+            final Replay.Progress progress = !Terminal.stderr() ? null : (packets, nanos) ->
                 System.err.printf("\r%,d packets  %.1f s  %.2f Mpps ", packets, nanos / 1e9, packets * 1e3 / nanos);
             final ReplayResult result = Replay.run(dataplaneConfig, inputs(dataplaneConfig, in, port), trace, out,
                 progress);
