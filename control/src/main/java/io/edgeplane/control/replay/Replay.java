@@ -70,48 +70,25 @@ public final class Replay
     {
         prepare(config, outDir);
         final ReplayOutputs outputs = new ReplayOutputs(config, outDir);
-        final int count = inputs.size();
-        final PcapReader[] readers = new PcapReader[count];
-        final PcapReader.Batch[] batches = new PcapReader.Batch[count];
-        final InterfacePorts[] portMaps = new InterfacePorts[count];
-        final int[] cursors = new int[count];
-        // The vector being merged: which input and which frame of its batch each packet came from.
-        final int[] fromInput = new int[PacketBatch.VECTOR_SIZE];
-        final int[] fromIndex = new int[PacketBatch.VECTOR_SIZE];
-        final int[] merged = new int[1];
-        final long[] batchFirstId = new long[1];
-        final TraceFileException[] sinkFailure = new TraceFileException[1];
-        // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
-        final boolean[] droppedOnce = new boolean[PacketBatch.VECTOR_SIZE];
-
+        final Merge merge = new Merge(inputs.size(), outputs);
         try
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < merge.count; i++)
             {
-                readers[i] = PcapReader.open(inputs.get(i).path());
-                batches[i] = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
-                portMaps[i] = new InterfacePorts(config, inputs.get(i).port());
+                merge.readers[i] = PcapReader.open(inputs.get(i).path());
+                merge.batches[i] = new PcapReader.Batch(PacketBatch.VECTOR_SIZE);
+                merge.portMaps[i] = new InterfacePorts(config, inputs.get(i).port());
             }
             // Replay runs the config's workers (one unless it names more) from this one thread, so its outputs
             // stay deterministic whatever the machine; the spread follows the config's seed.
+            final TraceFileException[] sinkFailure = merge.sinkFailure;
             final TxSink tx = (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
                 p.timestampNanos(h), sinkFailure);
             final PortTable portTable = new PortTable(config.ports());
             final Workers dataplane = new Workers(config, config.workersOr(1),
                 Workers.multiplierFor(config.flowHashSeed()), Dataplane.DEFAULT_POOL_SLOTS, portTable, null,
-                worker -> tx,
-                (p, h, reason) ->
-                {
-                    final int index = (int)(p.packetId(h) - batchFirstId[0]);
-                    if (reason.isDrop() && index >= 0 && index < merged[0] && !droppedOnce[index])
-                    {
-                        droppedOnce[index] = true;
-                        final PcapReader.Batch batch = batches[fromInput[index]];
-                        final int at = fromIndex[index];
-                        stage(outputs, ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at],
-                            batch.lengths[at], batch.timestamps[at], sinkFailure);
-                    }
-                }, List.of());
+                worker -> tx, (p, h, reason) -> merge.dropped(p.packetId(h), reason), List.of());
+            merge.dataplane = dataplane;
             if (traceFirst > 0)
             {
                 for (int w = 0; w < dataplane.count(); w++)
@@ -119,14 +96,96 @@ public final class Replay
                     dataplane.get(w).tracer().traceFirst(traceFirst);
                 }
             }
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < merge.count; i++)
             {
-                readers[i].readBatch(batches[i]);
+                merge.readers[i].readBatch(merge.batches[i]);
             }
             final long start = System.nanoTime();
-            long packets = 0;
             long nextProgress = PROGRESS_FRAMES;
-            batchFirstId[0] = 1;
+            // One call per vector: the per-packet loop lives in a method the JIT compiles whole after a few
+            // hundred vectors, not in this one, which runs once and could only be compiled on stack.
+            while (merge.vector())
+            {
+                if (progress != null && merge.packets >= nextProgress)
+                {
+                    nextProgress += PROGRESS_FRAMES;
+                    progress.update(merge.packets, System.nanoTime() - start);
+                }
+            }
+            outputs.close();
+            final long elapsed = System.nanoTime() - start;
+            return finish(config, dataplane, outputs, outDir, traceFirst, merge.packets, elapsed);
+        }
+        catch (final TraceFileException | ConfigException | RuntimeException ex)
+        {
+            outputs.discard();
+            throw ex;
+        }
+        finally
+        {
+            for (final PcapReader reader : merge.readers)
+            {
+                if (reader != null)
+                {
+                    reader.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The replay loop: the inputs' batches merged by timestamp into vectors, each received and processed by the
+     * dataplane, its outputs written.
+     */
+    private static final class Merge
+    {
+        final int count;
+        final ReplayOutputs outputs;
+        final PcapReader[] readers;
+        final PcapReader.Batch[] batches;
+        final InterfacePorts[] portMaps;
+        final int[] cursors;
+        // The vector being merged: which input and which frame of its batch each packet came from.
+        final int[] fromInput = new int[PacketBatch.VECTOR_SIZE];
+        final int[] fromIndex = new int[PacketBatch.VECTOR_SIZE];
+        // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
+        final boolean[] droppedOnce = new boolean[PacketBatch.VECTOR_SIZE];
+        final TraceFileException[] sinkFailure = new TraceFileException[1];
+        Workers dataplane;
+        int merged;
+        long packets;
+
+        Merge(final int count, final ReplayOutputs outputs)
+        {
+            this.count = count;
+            this.outputs = outputs;
+            readers = new PcapReader[count];
+            batches = new PcapReader.Batch[count];
+            portMaps = new InterfacePorts[count];
+            cursors = new int[count];
+        }
+
+        /** A dropped frame of the current vector goes to drops.pcap as it arrived (once). */
+        void dropped(final long packetId, final DropReason reason)
+        {
+            final int index = (int)(packetId - packets - 1);
+            if (reason.isDrop() && index >= 0 && index < merged && !droppedOnce[index])
+            {
+                droppedOnce[index] = true;
+                final PcapReader.Batch batch = batches[fromInput[index]];
+                final int at = fromIndex[index];
+                stage(outputs, ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at],
+                    batch.lengths[at], batch.timestamps[at], sinkFailure);
+            }
+        }
+
+        /**
+         * Merge, receive and process the next vector and write what it sent.
+         *
+         * @return false when every input is done.
+         */
+        boolean vector() throws TraceFileException
+        {
             while (true)
             {
                 int next = -1;
@@ -142,7 +201,7 @@ public final class Replay
                 {
                     final PcapReader.Batch batch = batches[next];
                     final int at = cursors[next]++;
-                    final int slot = merged[0]++;
+                    final int slot = merged++;
                     fromInput[slot] = next;
                     fromIndex[slot] = at;
                     final DropReason rxDrop = dataplane.receive(
@@ -155,12 +214,13 @@ public final class Replay
                             batch.lengths[at], batch.timestamps[at]);
                     }
                     // An input's batch is reused when it is read again: finish the vector before that.
-                    if (merged[0] < PacketBatch.VECTOR_SIZE && cursors[next] < batch.count)
+                    if (merged < PacketBatch.VECTOR_SIZE && cursors[next] < batch.count)
                     {
                         continue;
                     }
                 }
-                if (merged[0] > 0)
+                final boolean processed = merged > 0;
+                if (processed)
                 {
                     dataplane.flush();
                     if (sinkFailure[0] != null)
@@ -168,19 +228,13 @@ public final class Replay
                         throw sinkFailure[0];
                     }
                     outputs.writeStaged();
-                    packets += merged[0];
-                    merged[0] = 0;
-                    batchFirstId[0] = packets + 1;
+                    packets += merged;
+                    merged = 0;
                     Arrays.fill(droppedOnce, false);
-                    if (progress != null && packets >= nextProgress)
-                    {
-                        nextProgress += PROGRESS_FRAMES;
-                        progress.update(packets, System.nanoTime() - start);
-                    }
                 }
                 if (next < 0)
                 {
-                    break;
+                    return false;
                 }
                 for (int i = 0; i < count; i++)
                 {
@@ -190,23 +244,9 @@ public final class Replay
                         cursors[i] = 0;
                     }
                 }
-            }
-            outputs.close();
-            final long elapsed = System.nanoTime() - start;
-            return finish(config, dataplane, outputs, outDir, traceFirst, packets, elapsed);
-        }
-        catch (final TraceFileException | ConfigException | RuntimeException ex)
-        {
-            outputs.discard();
-            throw ex;
-        }
-        finally
-        {
-            for (final PcapReader reader : readers)
-            {
-                if (reader != null)
+                if (processed)
                 {
-                    reader.close();
+                    return true;
                 }
             }
         }
