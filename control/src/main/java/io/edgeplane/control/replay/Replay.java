@@ -182,7 +182,7 @@ public final class Replay
         /**
          * Merge, receive and process the next vector and write what it sent.
          *
-         * @return false when every input is done.
+         * @return false when every input was done before this call (nothing processed).
          */
         boolean vector() throws TraceFileException
         {
@@ -234,7 +234,7 @@ public final class Replay
                 }
                 if (next < 0)
                 {
-                    return false;
+                    return processed; // the last vector still counts; the call after it finds nothing
                 }
                 for (int i = 0; i < count; i++)
                 {
