@@ -10,8 +10,11 @@ import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The client verbs against answers that are not the gateway's, and --api values that are not URLs. */
 class ApiClientTest
@@ -19,6 +22,8 @@ class ApiClientTest
     private HttpServer server;
     private volatile int status;
     private volatile String body;
+    /** What the last request carried: method, path and query, Authorization, Content-Type, Location, body. */
+    private final List<String> seen = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() throws Exception
@@ -26,6 +31,15 @@ class ApiClientTest
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", exchange ->
         {
+            seen.clear();
+            seen.addAll(List.of(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
+                String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")),
+                String.valueOf(exchange.getRequestHeaders().getFirst("Content-Type")),
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+            if (status / 100 == 3)
+            {
+                exchange.getResponseHeaders().add("Location", "/elsewhere");
+            }
             final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
             exchange.getResponseBody().write(bytes);
@@ -86,5 +100,46 @@ class ApiClientTest
             fail("counters", "--api", "ftp://gw:9180"));
         assertEquals("edgeplane: error: --api: expected http://HOST:PORT or https://HOST:PORT, got http://:::::",
             fail("counters", "--api", ":::::"));
+    }
+
+    @Test
+    void shouldSendTheMethodTokenAndJsonBodyAndPrintTheAnswer() throws Exception
+    {
+        status = 200;
+        body = "{\"interface\": \"Port2\", \"prefix\": \"10.9.0.0/16\", \"nextHop\": \"10.2.0.254\", " +
+            "\"metric\": 50, \"replaced\": false}";
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        final java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+        try
+        {
+            assertEquals(0, Main.execute("route", "add", "--api", api(), "--token", "s3cret", "--interface",
+                "Port2", "--prefix", "10.9.0.0/16", "--next-hop", "10.2.0.254", "--metric", "50"));
+        }
+        finally
+        {
+            System.setOut(stdout);
+        }
+        assertEquals(List.of("POST", "/v1/routes", "Bearer s3cret", "application/json"), seen.subList(0, 4));
+        final com.fasterxml.jackson.databind.JsonNode sent = ApiClient.MAPPER.readTree(seen.get(4));
+        assertEquals("Port2", sent.get("interface").asText());
+        assertEquals("10.9.0.0/16", sent.get("prefix").asText());
+        assertEquals(50, sent.get("metric").asInt());
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("10.9.0.0/16  10.2.0.254  50"), out.toString());
+        // A DELETE carries its query and no body.
+        assertEquals(0, Main.execute("route", "remove", "--api", api(), "--interface", "Port 2", "--prefix",
+            "10.9.0.0/16"));
+        assertEquals(List.of("DELETE", "/v1/routes?interface=Port+2&prefix=10.9.0.0%2F16", "null", "null", ""),
+            seen);
+    }
+
+    @Test
+    void shouldNotFollowARedirect()
+    {
+        status = 302;
+        body = "";
+        assertEquals("edgeplane: error: http://" + api() + "/v1/counters: HTTP 302 with an empty answer, not the " +
+            "gateway's API (is --api right?)", fail("counters", "--api", api()));
+        assertEquals("/v1/counters", seen.get(1));
     }
 }
