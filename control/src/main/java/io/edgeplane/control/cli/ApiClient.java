@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
-import java.net.Proxy;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLEncoder;
@@ -93,9 +92,9 @@ public final class ApiClient
         final String text;
         try
         {
-            // As HttpClient did: no proxy, no redirects followed, 3 s to connect and 10 s for the answer, and a
-            // connection of its own (no kept-alive one that the JDK would silently retry a POST on).
-            final HttpURLConnection connection = (HttpURLConnection)uri.toURL().openConnection(Proxy.NO_PROXY);
+            // As HttpClient did: the JVM's default proxy selector, no redirects followed, 3 s to connect and 10 s for
+            // the answer, and a connection of its own (no kept-alive one that the JDK would silently retry a POST on).
+            final HttpURLConnection connection = (HttpURLConnection)uri.toURL().openConnection();
             connection.setConnectTimeout(3_000);
             connection.setReadTimeout(10_000);
             connection.setInstanceFollowRedirects(false);
