@@ -81,9 +81,8 @@ public final class Replay
             }
             // Replay runs the config's workers (one unless it names more) from this one thread, so its outputs
             // stay deterministic whatever the machine; the spread follows the config's seed.
-            final TraceFileException[] sinkFailure = merge.sinkFailure;
-            final TxSink tx = (port, p, h) -> stage(outputs, port, p.buffer(), p.frameOffset(h), p.frameLength(h),
-                p.timestampNanos(h), sinkFailure);
+            final TxSink tx = (port, p, h) -> merge.stage(port, p.buffer(), p.frameOffset(h), p.frameLength(h),
+                p.timestampNanos(h));
             final PortTable portTable = new PortTable(config.ports());
             final Workers dataplane = new Workers(config, config.workersOr(1),
                 Workers.multiplierFor(config.flowHashSeed()), Dataplane.DEFAULT_POOL_SLOTS, portTable, null,
@@ -150,7 +149,8 @@ public final class Replay
         final int[] fromIndex = new int[PacketBatch.VECTOR_SIZE];
         // A frame can be dropped twice (an ICMP error built from it may itself be undeliverable): write it once.
         final boolean[] droppedOnce = new boolean[PacketBatch.VECTOR_SIZE];
-        final TraceFileException[] sinkFailure = new TraceFileException[1];
+        /** The first failure to stage an output from inside the dataplane (which cannot throw it): thrown after. */
+        TraceFileException sinkFailure;
         Workers dataplane;
         int merged;
         long packets;
@@ -174,8 +174,25 @@ public final class Replay
                 droppedOnce[index] = true;
                 final PcapReader.Batch batch = batches[fromInput[index]];
                 final int at = fromIndex[index];
-                stage(outputs, ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at],
-                    batch.lengths[at], batch.timestamps[at], sinkFailure);
+                stage(ReplayOutputs.DROPS, readers[fromInput[index]].buffer(), batch.offsets[at], batch.lengths[at],
+                    batch.timestamps[at]);
+            }
+        }
+
+        /** Stage a frame the dataplane sent or dropped; a failure is kept for {@link #vector} to throw. */
+        void stage(final int port, final DirectBuffer buffer, final int offset, final int length,
+            final long timestamp)
+        {
+            try
+            {
+                outputs.stage(port, buffer, offset, length, timestamp);
+            }
+            catch (final TraceFileException ex)
+            {
+                if (sinkFailure == null)
+                {
+                    sinkFailure = ex;
+                }
             }
         }
 
@@ -223,9 +240,9 @@ public final class Replay
                 if (processed)
                 {
                     dataplane.flush();
-                    if (sinkFailure[0] != null)
+                    if (sinkFailure != null)
                     {
-                        throw sinkFailure[0];
+                        throw sinkFailure;
                     }
                     outputs.writeStaged();
                     packets += merged;
@@ -248,22 +265,6 @@ public final class Replay
                 {
                     return true;
                 }
-            }
-        }
-    }
-
-    private static void stage(final ReplayOutputs outputs, final int port, final DirectBuffer buffer,
-        final int offset, final int length, final long timestamp, final TraceFileException[] failure)
-    {
-        try
-        {
-            outputs.stage(port, buffer, offset, length, timestamp);
-        }
-        catch (final TraceFileException ex)
-        {
-            if (failure[0] == null)
-            {
-                failure[0] = ex;
             }
         }
     }
