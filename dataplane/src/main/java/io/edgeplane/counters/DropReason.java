@@ -65,7 +65,9 @@ public enum DropReason
     NAT_FRAGMENT_TIMEOUT(56, "nat-fragment-timeout", "fragment held 2 s for its first fragment, which never came"),
     LB_CLUSTER_IP_SOURCE(57, "lb-cluster-ip-source", "a ClusterIP reached from outside clusterSources"),
     LB_NO_BACKEND(58, "lb-no-backend", "a service with no ready backend: answered with ICMP port unreachable"),
-    LB_TUPLE_CLASH(59, "lb-tuple-clash", "the backend side of a new service flow is another session's");
+    LB_TUPLE_CLASH(59, "lb-tuple-clash", "the backend side of a new service flow is another session's"),
+    LB_BACKEND_GONE(60, "lb-backend-gone",
+        "from a backend that left its service, on a flow it served: the flow ends (TCP: a reset goes to the client)");
 
     private final int id;
     private final String label;

@@ -14,11 +14,13 @@ import io.edgeplane.proto.IcmpFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
 import io.edgeplane.proto.NetworkOrder;
+import io.edgeplane.proto.TcpFlyweight;
 import io.edgeplane.route.FibTables;
 import io.edgeplane.route.RoutingTable;
 import io.edgeplane.session.SessionTable;
 import io.edgeplane.timer.WorkerTimers;
 import io.edgeplane.trace.PacketTracer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * Masquerade with connection tracking, a feature on ip4-unicast of the inside ports and the outside port (VPP's
@@ -58,6 +60,7 @@ public final class NatStage extends FeatureStage
     static final int TRACE_FRAGMENT = 5;
     static final int TRACE_HELD = 6;
     static final int TRACE_LB = 7;
+    static final int TRACE_RESET = 8;
 
     private final Nat nat;
     private final Services services;
@@ -67,6 +70,8 @@ public final class NatStage extends FeatureStage
     private final WorkerTimers timers;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final Ipv4Flyweight inner = new Ipv4Flyweight();
+    private final TcpFlyweight tcp = new TcpFlyweight();
+    private final AtomicCounter backendGoneResets;
     private int icmpError;
     private NatSettings appliedSettings;
     private boolean hairpinned;
@@ -118,6 +123,7 @@ public final class NatStage extends FeatureStage
         this.portTable = ports;
         this.routes = routes;
         this.timers = timers;
+        this.backendGoneResets = counters.event("lb-backend-gone-resets");
         java.util.Arrays.fill(heldHandles, -1);
         this.holdTimerOwner = timers.register(this::onHoldTimeout);
     }
@@ -320,6 +326,11 @@ public final class NatStage extends FeatureStage
                 // is still ready; otherwise the flow starts over on a live one (no stale session black-holes it).
                 if (serviceTable.backendIndex(service - 1, table.source(v >>> 1, SessionTable.REPLY)) < 0)
                 {
+                    if ((v & 1) == SessionTable.REPLY)
+                    {
+                        backendGone(h, table, v >>> 1, protocol, l3, l4, source, sourcePort);
+                        return;
+                    }
                     table.delete(v >>> 1);
                     mutated = true;
                     v = SessionTable.NONE;
@@ -393,6 +404,44 @@ public final class NatStage extends FeatureStage
     }
 
     private static final int TYPE_PARAMETER_PROBLEM = 12;
+
+    /**
+     * A packet from a backend that left its service, of a flow that chose it: the flow ends here, and its client is
+     * told rather than left waiting on a connection nobody serves any more (a client that only receives sends
+     * nothing that would find out). A TCP segment becomes a reset for the client, from the frontend, at the segment's
+     * own sequence number (the next the client expects, so its stack accepts it; one a little ahead gets a challenge
+     * ACK, RFC 5961, which a live backend answers with a reset). Anything else is dropped. The session goes either
+     * way ({@code lb-backend-gone}); the backend's later packets find none.
+     */
+    private void backendGone(final int h, final SessionTable table, final int s, final int protocol, final int l3,
+        final int l4, final int source, final int sourcePort)
+    {
+        final int ihl = ip.headerLength();
+        if (protocol != Ipv4Flyweight.PROTOCOL_TCP || ip.isFragment() || ip.ttl() <= 1 ||
+            ip.totalLength() < ihl + TcpFlyweight.MIN_HEADER_LENGTH)
+        {
+            table.delete(s);
+            mutated = true;
+            drop(h, DropReason.LB_BACKEND_GONE);
+            trace(h, 0, 0, 0, 0);
+            return;
+        }
+        translate(table, s, SessionTable.REPLY, protocol, l3, l4, 0);
+        table.delete(s);
+        mutated = true;
+        final int flags = buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET);
+        buffer.putByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET, (byte)(TcpFlyweight.MIN_HEADER_LENGTH / 4 << 4));
+        buffer.putByte(l4 + TcpFlyweight.FLAGS_OFFSET, (byte)(TcpFlyweight.FLAG_RST | flags & TcpFlyweight.FLAG_ACK));
+        buffer.putInt(l4 + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
+        buffer.putShort(l4 + TcpFlyweight.CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
+        ip.totalLength(ihl + TcpFlyweight.MIN_HEADER_LENGTH).updateHeaderChecksum();
+        tcp.wrap(buffer, l4).updateChecksum(ip.source(), ip.destination(), TcpFlyweight.MIN_HEADER_LENGTH);
+        pool.frameLength(h, l3 - pool.frameOffset(h) + ihl + TcpFlyweight.MIN_HEADER_LENGTH);
+        backendGoneResets.incrementRelease();
+        continueArc(h);
+        trace(h, source, ip.destination(), sourcePort << 16 | u16(l4 + TcpFlyweight.DESTINATION_PORT_OFFSET),
+            TRACE_RESET);
+    }
 
     /** This worker's slice of the port range: a reply's destination port names the worker that owns its session. */
     private int portLow(final NatSettings settings)
@@ -956,6 +1005,12 @@ public final class NatStage extends FeatureStage
                 out.append("nat-icmp-error to ");
                 Ipv4Address.append(out, from).append(" -> ");
                 Ipv4Address.append(out, to);
+            }
+            case TRACE_RESET ->
+            {
+                out.append("lb-backend-gone ");
+                Ipv4Address.append(out, from).append(':').append(ports >>> 16).append(" left its service: reset sent to ");
+                Ipv4Address.append(out, to).append(':').append(ports & 0xFFFF);
             }
             case TRACE_HELD ->
             {

@@ -10,6 +10,7 @@ import io.edgeplane.testing.Harness;
 import org.junit.jupiter.api.Test;
 import org.pcap4j.packet.EthernetPacket;
 import org.pcap4j.packet.IpV4Packet;
+import org.pcap4j.packet.TcpPacket;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -237,6 +238,117 @@ class ServiceTest
         id = harness.receive(PORT4, dnsQuery(5353));
         harness.flush();
         assertEquals(ip("10.4.0.4"), address(sent(harness, id, PORT4).getHeader().getDstAddr()));
+    }
+
+    /**
+     * A TCP segment from {@code source}:{@code sourcePort}, as a Linux host sends it: the timestamps option, then
+     * {@code payload} bytes of data.
+     */
+    static byte[] segment(final long sourceMac, final long destinationMac, final int source, final int sourcePort,
+        final int destination, final int destinationPort, final int sequence, final int acknowledgment,
+        final int flags, final int payload)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(32 + payload);
+        b.putShort((short)sourcePort).putShort((short)destinationPort).putInt(sequence).putInt(acknowledgment)
+            .put((byte)0x80).put((byte)flags).putShort((short)502).putShort((short)0).putShort((short)0)
+            .put((byte)1).put((byte)1).put((byte)8).put((byte)10).putInt(77_000).putInt(66_000);
+        for (int i = 0; i < payload; i++)
+        {
+            b.put((byte)i);
+        }
+        final byte[] tcp = b.array();
+        final int sum = Frames.naiveChecksum(tcp, 0, tcp.length, Frames.pseudo(source, destination, 6, tcp.length));
+        tcp[16] = (byte)(sum >>> 8);
+        tcp[17] = (byte)sum;
+        return Frames.ethernet(destinationMac, sourceMac, Frames.ETH_IPV4, Frames.ipv4(source, destination, 6, 64,
+            0x4000, tcp));
+    }
+
+    /** The service's backends replaced by these (ready). */
+    static DataplaneConfig withBackends(final DataplaneConfig config, final String name, final List<Integer> backends)
+        throws ConfigException
+    {
+        final List<ServiceConfig> services = new ArrayList<>();
+        for (final ServiceConfig service : config.services())
+        {
+            if (!service.name().equals(name))
+            {
+                services.add(service);
+                continue;
+            }
+            final List<ServiceConfig.Backend> list = new ArrayList<>();
+            backends.forEach(b -> list.add(new ServiceConfig.Backend(b, true, 1)));
+            services.add(new ServiceConfig(service.name(), service.type(), service.clusterIp(),
+                service.loadBalancerIp(), service.ports(), service.sessionAffinity(), list));
+        }
+        return config.withServices(services);
+    }
+
+    @Test
+    void whenABackendLeavesItsNextSegmentResetsTheClientFromTheVip() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
+        harness.flush();
+        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+        final long backendMac = 0x0200_0000_0400L | backend & 0xFF;
+        final long synAck = harness.receive(PORT4, NatTest.tcpFrame(PORT4_MAC, backendMac, backend, 8080, CLIENT,
+            40000, 0x12));
+        harness.flush();
+        sent(harness, synAck, PORT1);
+        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
+        rest.remove(Integer.valueOf(backend));
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        final int sessions = harness.sessions();
+
+        // The backend, not told it left, sends the next segment of its answer: the client gets a reset instead.
+        final long data = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
+            0x1234_5678, 0x9ABC_DEF0, 0x18, 100));
+        harness.flush();
+        final IpV4Packet reset = sent(harness, data, PORT1);
+        final TcpPacket.TcpHeader tcp = reset.get(TcpPacket.class).getHeader();
+        assertEquals(VIP, address(reset.getHeader().getSrcAddr()), "from the VIP, as the client knows the flow");
+        assertEquals(CLIENT, address(reset.getHeader().getDstAddr()));
+        assertEquals(80, tcp.getSrcPort().valueAsInt());
+        assertEquals(40000, tcp.getDstPort().valueAsInt());
+        assertTrue(tcp.getRst() && tcp.getAck() && !tcp.getPsh() && !tcp.getSyn() && !tcp.getFin(), tcp.toString());
+        assertEquals(0x1234_5678, tcp.getSequenceNumber(), "at the sequence number the client expects next");
+        assertEquals(0x9ABC_DEF0, tcp.getAcknowledgmentNumber());
+        assertEquals(40, reset.getHeader().getTotalLengthAsInt(), "no options, no data");
+        assertEquals(null, reset.get(TcpPacket.class).getPayload());
+        assertEquals(sessions - 1, harness.sessions(), "the flow ended");
+        assertEquals(1L, harness.snapshot().events.get("lb-backend-gone-resets"));
+
+        // Its next segment finds no session: never again from the VIP.
+        final long later = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
+            0x1234_5678 + 100, 0x9ABC_DEF0, 0x18, 100));
+        harness.flush();
+        final Harness.Sent next = harness.sentFor(later);
+        assertTrue(next == null || ByteBuffer.wrap(next.frame()).getInt(14 + 12) != VIP);
+    }
+
+    @Test
+    void aDatagramFromABackendThatLeftIsDroppedAndItsFlowEnds() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final long query = harness.receive(PORT4, dnsQuery(5300));
+        harness.flush();
+        final IpV4Packet toBackend = sent(harness, query, PORT4);
+        final int backend = address(toBackend.getHeader().getDstAddr());
+        final int other = backend == ip("10.4.0.3") ? ip("10.4.0.4") : ip("10.4.0.3");
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "dns", List.of(other))
+            .services());
+        final int sessions = harness.sessions();
+        final int client = address(toBackend.getHeader().getSrcAddr());
+        final long answer = harness.receive(PORT4, Frames.ethernet(PORT4_MAC, 0x0200_0000_0400L | backend & 0xFF,
+            Frames.ETH_IPV4, Frames.ipv4(backend, client, 17, 64, 0, Frames.udp(backend, client, 53,
+                sourcePort(toBackend), new byte[40]))));
+        harness.flush();
+        assertEquals(DropReason.LB_BACKEND_GONE, harness.dropFor(answer));
+        assertEquals(sessions - 1, harness.sessions(), "the flow ended");
+        assertEquals(null, harness.snapshot().events.get("lb-backend-gone-resets"), "no reset for UDP");
     }
 
     @Test

@@ -90,7 +90,7 @@ public final class Frames
         return a;
     }
 
-    private static long pseudo(final int src, final int dst, final int protocol, final int length)
+    public static long pseudo(final int src, final int dst, final int protocol, final int length)
     {
         return (src >>> 16) + (src & 0xFFFF) + (dst >>> 16) + (dst & 0xFFFF) + protocol + length;
     }
