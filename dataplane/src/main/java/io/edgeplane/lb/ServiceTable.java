@@ -47,9 +47,17 @@ public final class ServiceTable
     /** Per service record (by identity: an unchanged service is the same object), what was built for it. */
     private final Map<ServiceConfig, Built> built;
     private final int maglevSize;
-    /** Every listed backend's (address, protocol, target port), and its address: replies' owners (several workers). */
+    /**
+     * Every listed backend's (address, protocol, target port), and its address: replies' owners (several workers);
+     * also those of backends that left within {@link #DEPARTED_NANOS}, whose packets on flows they served must still
+     * reach the worker owning the flow, which ends it.
+     */
     private final org.agrona.collections.LongHashSet backendEndpoints;
     private final org.agrona.collections.IntHashSet backendAddresses;
+    /** Endpoints (and addresses, as {@code key(address, 0, 0)}) of departed backends, with when they left. */
+    private final Map<Long, Long> departures;
+    /** How long a departed backend's endpoints stay indexed: its flows have ended by then (at their next packet). */
+    public static final long DEPARTED_NANOS = 300_000_000_000L;
 
     /** A service's Maglev table of backend addresses, its ready backends in order, and the set's key. */
     private record Built(int[] table, int[] ready, List<Maglev.Backend> key)
@@ -77,6 +85,7 @@ public final class ServiceTable
         maglevSize = 0;
         backendEndpoints = null;
         backendAddresses = null;
+        departures = Map.of();
     }
 
     /**
@@ -84,10 +93,11 @@ public final class ServiceTable
      * @param versions per id, the version of its backend set.
      * @param idCount  one more than the largest id.
      * @param previous the table this one replaces: its Maglev tables are reused for unchanged backend sets.
+     * @param now      {@link System#nanoTime()} now: when backends missing from this table left.
      */
     ServiceTable(final ServiceNetworkConfig network, final List<ServiceConfig> services, final int[] ids,
         final int[] versions, final int idCount, final PortTable ports, final int maglevSize,
-        final ServiceTable previous, final boolean indexBackends)
+        final ServiceTable previous, final boolean indexBackends, final long now)
     {
         if (indexBackends)
         {
@@ -104,11 +114,29 @@ public final class ServiceTable
                     }
                 }
             }
+            departures = new HashMap<>();
+            if (previous.backendEndpoints != null)
+            {
+                previous.backendEndpoints.forEach(key -> depart(previous, key, now));
+                previous.backendAddresses.forEach(address -> depart(previous, key(address, 0, 0), now));
+            }
+            departures.forEach((key, since) ->
+            {
+                if ((int)(key & 0xFFFF_FFFFL) == 0)
+                {
+                    backendAddresses.add((int)(key >>> 32));
+                }
+                else
+                {
+                    backendEndpoints.add(key);
+                }
+            });
         }
         else
         {
             backendEndpoints = null;
             backendAddresses = null;
+            departures = Map.of();
         }
         tablesBySet = new HashMap<>();
         built = new java.util.IdentityHashMap<>();
@@ -215,6 +243,25 @@ public final class ServiceTable
         }
     }
 
+    /**
+     * Carry one of the previous table's indexed keys over as departed when this table no longer lists it: since
+     * it left (now, or earlier if it had already left), until {@link #DEPARTED_NANOS} after that.
+     */
+    private void depart(final ServiceTable previous, final long key, final long now)
+    {
+        final boolean address = (int)(key & 0xFFFF_FFFFL) == 0;
+        if (address ? backendAddresses.contains((int)(key >>> 32)) : backendEndpoints.contains(key))
+        {
+            return;
+        }
+        final Long since = previous.departures.get(key);
+        final long left = since != null ? since : now;
+        if (now - left < DEPARTED_NANOS)
+        {
+            departures.put(key, left);
+        }
+    }
+
     private static int[] addresses(final Maglev.Backend[] sorted, final int[] entries)
     {
         final int[] table = new int[entries.length];
@@ -268,15 +315,19 @@ public final class ServiceTable
     }
 
     /**
-     * True when ({@code address}, {@code protocol}, {@code port}) is a listed backend of some service (ready or not):
-     * a packet from it may be a reply to a translated flow. Only with an indexed table (several workers).
+     * True when ({@code address}, {@code protocol}, {@code port}) is a listed backend of some service (ready or not),
+     * or was within {@link #DEPARTED_NANOS}: a packet from it may be a reply to a translated flow. Only with an
+     * indexed table (several workers).
      */
     public boolean isBackendEndpoint(final int address, final int protocol, final int port)
     {
         return backendEndpoints != null && backendEndpoints.contains(key(address, protocol, port));
     }
 
-    /** True when {@code address} is a listed backend of some service (fragments and ICMP: no ports to match). */
+    /**
+     * True when {@code address} is (or was, as {@link #isBackendEndpoint}) a listed backend of some service
+     * (fragments and ICMP: no ports to match).
+     */
     public boolean isBackendAddress(final int address)
     {
         return backendAddresses != null && backendAddresses.contains(address);

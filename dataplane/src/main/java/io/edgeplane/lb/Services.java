@@ -72,7 +72,14 @@ public final class Services
     }
 
     /** Apply a whole, already checked and allocated service set (control thread). */
-    public synchronized void configure(final ServiceNetworkConfig network, final List<ServiceConfig> next)
+    public void configure(final ServiceNetworkConfig network, final List<ServiceConfig> next)
+        throws ConfigException
+    {
+        configure(network, next, System.nanoTime());
+    }
+
+    /** As {@link #configure(ServiceNetworkConfig, List)}, at {@code now} ({@link System#nanoTime()}; tests). */
+    synchronized void configure(final ServiceNetworkConfig network, final List<ServiceConfig> next, final long now)
         throws ConfigException
     {
         final int[] serviceIds = new int[next.size()];
@@ -117,7 +124,7 @@ public final class Services
         moveVips(next);
         final int[] v = versions.stream().mapToInt(Integer::intValue).toArray();
         table = new ServiceTable(network, next, serviceIds, v, versions.size(), ports,
-            network != null ? network.maglevTableSize() : maglevSize, table, indexBackends);
+            network != null ? network.maglevTableSize() : maglevSize, table, indexBackends, now);
         this.services = List.copyOf(next);
     }
 

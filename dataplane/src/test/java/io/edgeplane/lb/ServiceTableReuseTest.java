@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A service change rebuilds only the Maglev tables whose backend set changed (thousands of services learned from
@@ -91,5 +93,38 @@ class ServiceTableReuseTest
         set.set(1, service("b", "10.96.0.2", "10.244.2.1", "10.244.2.2"));
         services.configure(config.serviceNetwork(), set);
         assertArrayEquals(b, table(services, "10.96.0.2"), "back to the old set, back to the old table");
+    }
+
+    @Test
+    void aDepartedBackendStaysIndexedForRepliesForItsDrainTimeOnly() throws Exception
+    {
+        final DataplaneConfig config = ConfigLoader.parse(PORTS);
+        final Services services = services(config);
+        services.indexBackends();
+        final int leaving = Ipv4Address.parse("10.244.1.2");
+        final long t0 = 1_000_000_000L;
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.1", "10.244.1.2")),
+            t0);
+        assertTrue(services.table().isBackendEndpoint(leaving, 6, 80));
+        assertFalse(services.table().isBackendEndpoint(leaving, 17, 80), "only its own protocol and port");
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.1")), t0 + 1);
+        assertTrue(services.table().isBackendEndpoint(leaving, 6, 80), "just left: its replies still go home");
+        assertTrue(services.table().isBackendAddress(leaving));
+        // Later changes carry it with the time it left, not the time of the change.
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.1", "10.244.1.3")),
+            t0 + ServiceTable.DEPARTED_NANOS);
+        assertTrue(services.table().isBackendEndpoint(leaving, 6, 80));
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.1")),
+            t0 + 1 + ServiceTable.DEPARTED_NANOS);
+        assertFalse(services.table().isBackendEndpoint(leaving, 6, 80), "forgotten after the drain time");
+        assertFalse(services.table().isBackendAddress(leaving));
+        assertTrue(services.table().isBackendEndpoint(Ipv4Address.parse("10.244.1.3"), 6, 80),
+            "one that left later is still remembered");
+        // Listed again, then gone again: a new departure, counted from now.
+        final long t1 = t0 + 10 * ServiceTable.DEPARTED_NANOS;
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.2")), t1);
+        services.configure(config.serviceNetwork(), List.of(service("a", "10.96.0.1", "10.244.1.1")), t1 + 1);
+        assertTrue(services.table().isBackendEndpoint(leaving, 6, 80));
+        assertFalse(services.table().isBackendEndpoint(Ipv4Address.parse("10.244.1.3"), 6, 80));
     }
 }

@@ -14,6 +14,7 @@ import org.pcap4j.packet.TcpPacket;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -163,6 +164,59 @@ class WorkersTest
         assertTrue(harness.workers.get(0).sessions().size() > 0 && harness.workers.get(1).sessions().size() > 0,
             "both workers own clients");
         assertTrue(harness.snapshot().events.getOrDefault("handoff-out", 0L) > 0, "backend replies handed off");
+    }
+
+    @Test
+    void aBackendThatLeftStillReachesTheWorkerOwningItsFlowsWhichResetsTheirClients() throws Exception
+    {
+        final StringBuilder clients = new StringBuilder();
+        for (int c = 0; c < 32; c++)
+        {
+            clients.append(String.format(
+                ", { \"interface\": \"Port1\", \"ip\": \"10.1.0.%d\", \"mac\": \"02:00:00:00:01:%02x\" }", 20 + c,
+                20 + c));
+        }
+        final String config = ServiceTest.CONFIG
+            .replace("{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }",
+                "{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }" + clients)
+            .replaceFirst("\\{", "{ \"workers\": 2,");
+        final Harness harness = new Harness(config);
+        final Map<Integer, Integer> backendOf = new HashMap<>();
+        for (int c = 0; c < 32; c++)
+        {
+            final int client = ip("10.1.0." + (20 + c));
+            final long syn = harness.receive(ServiceTest.PORT1, NatTest.tcpFrame(ServiceTest.PORT1_MAC,
+                0x0200_0000_0100L | 20 + c, client, 40000, ServiceTest.VIP, 80, 0x02));
+            harness.flush();
+            backendOf.put(client,
+                ServiceTest.address(ServiceTest.sent(harness, syn, ServiceTest.PORT4).getHeader().getDstAddr()));
+        }
+        final int leaving = ip("10.4.0.3");
+        final List<Integer> rest = List.of(ip("10.4.0.2"), ip("10.4.0.4"));
+        final io.edgeplane.config.DataplaneConfig parsed = io.edgeplane.config.ConfigLoader.parse(config);
+        harness.dataplane.configureServices(parsed.serviceNetwork(),
+            ServiceTest.withBackends(parsed, "web", rest).services());
+        final Map<Long, Integer> segments = new HashMap<>();
+        final Set<Integer> ownerWorkers = new HashSet<>();
+        for (final Map.Entry<Integer, Integer> flow : backendOf.entrySet())
+        {
+            if (flow.getValue() == leaving)
+            {
+                segments.put(harness.receive(ServiceTest.PORT4, ServiceTest.segment(0x0200_0000_0403L,
+                    ServiceTest.PORT4_MAC, leaving, 8080, flow.getKey(), 40000, 5000, 7000, 0x18, 200)), flow.getKey());
+                ownerWorkers.add(FlowDispatch.spread(flow.getKey(), harness.workers.multiplier(), 2));
+            }
+        }
+        harness.flush();
+        assertEquals(2, ownerWorkers.size(), "clients of the leaving backend on both workers: " + backendOf);
+        for (final Map.Entry<Long, Integer> segment : segments.entrySet())
+        {
+            final IpV4Packet reset = ServiceTest.sent(harness, segment.getKey(), ServiceTest.PORT1);
+            assertEquals(ServiceTest.VIP, ServiceTest.address(reset.getHeader().getSrcAddr()), "from the VIP");
+            assertEquals(segment.getValue(), ServiceTest.address(reset.getHeader().getDstAddr()));
+            assertTrue(reset.get(TcpPacket.class).getHeader().getRst());
+        }
+        assertEquals((long)segments.size(), harness.snapshot().events.get("lb-backend-gone-resets"));
     }
 
     @Test
