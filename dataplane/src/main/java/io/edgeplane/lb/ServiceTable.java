@@ -41,6 +41,8 @@ public final class ServiceTable
     private final String[] names;
     private final int generation;
     private final int[][] readyBackends;
+    /** Per service id, every listed backend address, ready or not, sorted. */
+    private final int[][] listedBackends;
     private final ServiceNetworkConfig network;
     /** The Maglev tables by backend set, for the next build to reuse (a change rebuilds only what changed). */
     private final Map<List<Maglev.Backend>, int[]> tablesBySet;
@@ -59,8 +61,11 @@ public final class ServiceTable
     /** How long a departed backend's endpoints stay indexed: its flows have ended by then (at their next packet). */
     public static final long DEPARTED_NANOS = 300_000_000_000L;
 
-    /** A service's Maglev table of backend addresses, its ready backends in order, and the set's key. */
-    private record Built(int[] table, int[] ready, List<Maglev.Backend> key)
+    /**
+     * A service's Maglev table of backend addresses, its ready backends in order, the set's key, and every listed
+     * backend (sorted).
+     */
+    private record Built(int[] table, int[] ready, List<Maglev.Backend> key, int[] listed)
     {
     }
 
@@ -79,6 +84,7 @@ public final class ServiceTable
         names = new String[0];
         generation = 0;
         readyBackends = new int[0][];
+        listedBackends = new int[0][];
         network = null;
         tablesBySet = Map.of();
         built = Map.of();
@@ -150,6 +156,7 @@ public final class ServiceTable
         this.generation = sum;
         this.names = new String[idCount];
         this.readyBackends = new int[idCount][];
+        this.listedBackends = new int[idCount][];
         final List<long[]> frontends = new ArrayList<>();
         final long[] affinityById = new long[idCount];
         final List<int[]> tables = new ArrayList<>();
@@ -182,12 +189,14 @@ public final class ServiceTable
                     table = reused != null && reused.length == maglevSize ? reused : addresses(sorted,
                         Maglev.build(set, maglevSize));
                 }
-                made = new Built(table, Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray(), setKey);
+                made = new Built(table, Arrays.stream(sorted).mapToInt(Maglev.Backend::address).toArray(), setKey,
+                    service.backends().stream().mapToInt(ServiceConfig.Backend::ip).sorted().distinct().toArray());
             }
             built.put(service, made);
             tablesBySet.putIfAbsent(made.key(), made.table());
             final int[] table = made.table();
             readyBackends[id] = made.ready();
+            listedBackends[id] = made.listed();
             for (final ServiceConfig.Port port : service.ports())
             {
                 final int t = tables.size();
@@ -408,6 +417,16 @@ public final class ServiceTable
             }
         }
         return -1;
+    }
+
+    /**
+     * True when {@code backend} is still one of the service's backends, ready or not: a backend that is not ready
+     * (terminating, still serving) takes no new flows but keeps the ones it has until they end.
+     */
+    public boolean isListed(final int service, final int backend)
+    {
+        final int[] listed = service < listedBackends.length ? listedBackends[service] : null;
+        return listed != null && Arrays.binarySearch(listed, backend) >= 0;
     }
 
     public int backendCount(final int service)

@@ -19,7 +19,8 @@ import java.util.Set;
  * The services as the control plane changes them: {@link #configure} builds a new {@link ServiceTable} (Maglev
  * tables included) off the worker, publishes it with one volatile store, and makes every LoadBalancer VIP a local
  * address of the port whose subnet holds it, so the gateway answers ARP and ping for it (MetalLB's L2 mode). Service
- * ids stay the same for a service name across changes; a service's version moves when its ready backends change.
+ * ids stay the same for a service name across changes; a service's version moves when its backends or their
+ * readiness change.
  */
 public final class Services
 {
@@ -31,7 +32,7 @@ public final class Services
     private List<ServiceConfig> services = List.of();
     private final Map<String, Integer> ids = new HashMap<>();
     private final List<Integer> versions = new ArrayList<>();
-    private final Map<String, Set<Integer>> readySets = new HashMap<>();
+    private final Map<String, Map<Integer, Boolean>> backendSets = new HashMap<>();
     private final Map<Integer, Integer> heldVips = new HashMap<>();
     /** VIPs that arrived on a port ({@code port << 32 | address}), for the worker to announce. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> announcements =
@@ -101,11 +102,13 @@ public final class Services
             }
             if (id != null && previous.get(service.name()) == service)
             {
-                continue; // the very same record as before: same ready set, same version
+                continue; // the very same record as before: same backends, same version
             }
-            final Set<Integer> ready = new HashSet<>();
-            service.backends().stream().filter(ServiceConfig.Backend::ready).forEach(b -> ready.add(b.ip()));
-            if (!Objects.equals(readySets.put(service.name(), ready), ready) && id != null)
+            // Each backend and whether it is ready: a change of either moves the version (a flow re-checks its
+            // backend: kept while listed, ended when gone).
+            final Map<Integer, Boolean> backends = new HashMap<>();
+            service.backends().forEach(b -> backends.merge(b.ip(), b.ready(), Boolean::logicalOr));
+            if (!Objects.equals(backendSets.put(service.name(), backends), backends) && id != null)
             {
                 versions.set(serviceIds[i], versions.get(serviceIds[i]) + 1);
             }
@@ -116,7 +119,7 @@ public final class Services
         next.forEach(service -> kept.add(service.name()));
         for (final Map.Entry<String, Integer> id : ids.entrySet())
         {
-            if (!kept.contains(id.getKey()) && readySets.remove(id.getKey()) != null)
+            if (!kept.contains(id.getKey()) && backendSets.remove(id.getKey()) != null)
             {
                 versions.set(id.getValue(), versions.get(id.getValue()) + 1);
             }

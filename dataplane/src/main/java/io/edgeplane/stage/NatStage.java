@@ -323,8 +323,9 @@ public final class NatStage extends FeatureStage
             if (service != 0 && serviceTable.generation() != table.serviceVersion(v >>> 1))
             {
                 // The service's backends changed since this flow chose one: keep it on its backend while that one
-                // is still ready; otherwise the flow starts over on a live one (no stale session black-holes it).
-                if (serviceTable.backendIndex(service - 1, table.source(v >>> 1, SessionTable.REPLY)) < 0)
+                // is still listed (ready, or not ready but still serving: a terminating pod finishes its flows);
+                // otherwise the flow ends, or starts over on a live one (no stale session black-holes it).
+                if (!serviceTable.isListed(service - 1, table.source(v >>> 1, SessionTable.REPLY)))
                 {
                     if ((v & 1) == SessionTable.REPLY)
                     {

@@ -268,6 +268,14 @@ class ServiceTest
     static DataplaneConfig withBackends(final DataplaneConfig config, final String name, final List<Integer> backends)
         throws ConfigException
     {
+        final List<ServiceConfig.Backend> list = new ArrayList<>();
+        backends.forEach(b -> list.add(new ServiceConfig.Backend(b, true, 1)));
+        return withBackendRecords(config, name, list);
+    }
+
+    static DataplaneConfig withBackendRecords(final DataplaneConfig config, final String name,
+        final List<ServiceConfig.Backend> list) throws ConfigException
+    {
         final List<ServiceConfig> services = new ArrayList<>();
         for (final ServiceConfig service : config.services())
         {
@@ -276,8 +284,6 @@ class ServiceTest
                 services.add(service);
                 continue;
             }
-            final List<ServiceConfig.Backend> list = new ArrayList<>();
-            backends.forEach(b -> list.add(new ServiceConfig.Backend(b, true, 1)));
             services.add(new ServiceConfig(service.name(), service.type(), service.clusterIp(),
                 service.loadBalancerIp(), service.ports(), service.sessionAffinity(), list));
         }
@@ -326,6 +332,48 @@ class ServiceTest
         harness.flush();
         final Harness.Sent next = harness.sentFor(later);
         assertTrue(next == null || ByteBuffer.wrap(next.frame()).getInt(14 + 12) != VIP);
+    }
+
+    @Test
+    void aBackendThatIsNoLongerReadyFinishesItsFlowsAndTakesNoNewOnesThenItsFlowsEndWhenItGoes() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
+        harness.flush();
+        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+        final long backendMac = 0x0200_0000_0400L | backend & 0xFF;
+        final List<ServiceConfig.Backend> draining = new ArrayList<>();
+        for (final String b : List.of("10.4.0.2", "10.4.0.3", "10.4.0.4"))
+        {
+            draining.add(new ServiceConfig.Backend(ip(b), ip(b) != backend, 1));
+        }
+        // Terminating but still serving (Kubernetes: ready false, serving true): listed, not ready.
+        harness.dataplane.configureServices(config.serviceNetwork(),
+            withBackendRecords(config, "web", draining).services());
+        final long more = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x10));
+        harness.flush();
+        assertEquals(backend, address(sent(harness, more, PORT4).getHeader().getDstAddr()), "the flow stays");
+        final long answer = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
+            5000, 7000, 0x18, 100));
+        harness.flush();
+        final IpV4Packet translated = sent(harness, answer, PORT1);
+        assertEquals(VIP, address(translated.getHeader().getSrcAddr()));
+        assertEquals(0x18, translated.get(TcpPacket.class).getHeader().getRawData()[13] & 0xFF, "its answer passes");
+        for (int port = 41000; port < 41060; port++)
+        {
+            final long id = harness.receive(PORT1, tcpToVip(port, VIP, 80, 0x02));
+            harness.flush();
+            assertNotEquals(backend, address(sent(harness, id, PORT4).getHeader().getDstAddr()), "no new flow");
+        }
+        // Then it goes: its flow ends at its next segment.
+        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
+        rest.remove(Integer.valueOf(backend));
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        final long last = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
+            5100, 7000, 0x18, 100));
+        harness.flush();
+        assertTrue(sent(harness, last, PORT1).get(TcpPacket.class).getHeader().getRst(), "reset");
     }
 
     @Test
