@@ -5,6 +5,7 @@ import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
 import io.edgeplane.config.ServiceConfig;
 import io.edgeplane.counters.DropReason;
+import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.testing.Frames;
 import io.edgeplane.testing.Harness;
 import org.junit.jupiter.api.Test;
@@ -294,6 +295,10 @@ class ServiceTest
     void whenABackendLeavesItsNextSegmentResetsTheClientFromTheVip() throws Exception
     {
         final Harness harness = new Harness(CONFIG);
+        for (int w = 0; w < harness.workers.count(); w++)
+        {
+            harness.workers.get(w).tracer().traceAddress(CLIENT, 100);
+        }
         final DataplaneConfig config = ConfigLoader.parse(CONFIG);
         final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
         harness.flush();
@@ -325,6 +330,13 @@ class ServiceTest
         assertEquals(null, reset.get(TcpPacket.class).getPayload());
         assertEquals(sessions - 1, harness.sessions(), "the flow ended");
         assertEquals(1L, harness.snapshot().events.get("lb-backend-gone-resets"));
+        final StringBuilder trace = new StringBuilder();
+        for (int w = 0; w < harness.workers.count(); w++)
+        {
+            trace.append(harness.workers.get(w).formatTrace());
+        }
+        assertTrue(trace.toString().contains("lb-backend-gone " + Ipv4Address.format(backend) +
+            ":8080 left its service: reset sent to 10.1.0.10:40000"), trace.toString());
 
         // Its next segment finds no session: never again from the VIP.
         final long later = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
