@@ -411,7 +411,8 @@ public final class NatStage extends FeatureStage
      * told rather than left waiting on a connection nobody serves any more (a client that only receives sends
      * nothing that would find out). A TCP segment becomes a reset for the client, from the frontend, at the segment's
      * own sequence number (the next the client expects, so its stack accepts it; one a little ahead gets a challenge
-     * ACK, RFC 5961, which a live backend answers with a reset). Anything else is dropped. The session goes either
+     * ACK, RFC 5961, which a live backend answers with a reset), one more for an empty one (a window probe).
+     * Anything else is dropped. The session goes either
      * way ({@code lb-backend-gone}); the backend's later packets find none.
      */
     private void backendGone(final int h, final SessionTable table, final int s, final int protocol, final int l3,
@@ -431,6 +432,18 @@ public final class NatStage extends FeatureStage
         table.delete(s);
         mutated = true;
         final int flags = buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET);
+        final int headers = ihl + ((buffer.getByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >>> 2);
+        final int payload = ip.totalLength() - headers;
+        if (payload <= 0 && (flags & (TcpFlyweight.FLAG_SYN | TcpFlyweight.FLAG_FIN | TcpFlyweight.FLAG_RST)) == 0)
+        {
+            // An empty segment is an ACK (at the next sequence number) or, from a backend the client's zero window
+            // stalled, a window probe or keepalive, one below it: they are what such a backend still sends, so the
+            // reset goes where the probe's sequence number says the client's next expected one is. After an ACK
+            // it is one ahead, in the window: the client answers with a challenge ACK, which a live backend resets.
+            final int at = l4 + TcpFlyweight.SEQUENCE_OFFSET;
+            final int sequence = buffer.getInt(at, NetworkOrder.NETWORK_ORDER);
+            buffer.putInt(at, sequence + 1, NetworkOrder.NETWORK_ORDER);
+        }
         buffer.putByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET, (byte)(TcpFlyweight.MIN_HEADER_LENGTH / 4 << 4));
         buffer.putByte(l4 + TcpFlyweight.FLAGS_OFFSET, (byte)(TcpFlyweight.FLAG_RST | flags & TcpFlyweight.FLAG_ACK));
         buffer.putInt(l4 + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
@@ -1010,7 +1023,8 @@ public final class NatStage extends FeatureStage
             case TRACE_RESET ->
             {
                 out.append("lb-backend-gone ");
-                Ipv4Address.append(out, from).append(':').append(ports >>> 16).append(" left its service: reset sent to ");
+                Ipv4Address.append(out, from).append(':').append(ports >>> 16)
+                    .append(" left its service: reset sent to ");
                 Ipv4Address.append(out, to).append(':').append(ports & 0xFFFF);
             }
             case TRACE_HELD ->

@@ -389,6 +389,28 @@ class ServiceTest
     }
 
     @Test
+    void aWindowProbeFromAGoneBackendResetsTheClientAtTheSequenceNumberItExpects() throws Exception
+    {
+        // The client stopped reading: its zero window stalled the backend, which now only sends window probes
+        // (empty, one below the client's next expected sequence number; Linux's keepalives look the same).
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
+        harness.flush();
+        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
+        rest.remove(Integer.valueOf(backend));
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        final long probe = harness.receive(PORT4, segment(0x0200_0000_0400L | backend & 0xFF, PORT4_MAC, backend,
+            8080, CLIENT, 40000, 0x7FFF_FFFF, 77, 0x10, 0));
+        harness.flush();
+        final TcpPacket.TcpHeader reset = sent(harness, probe, PORT1).get(TcpPacket.class).getHeader();
+        assertTrue(reset.getRst() && reset.getAck(), reset.toString());
+        assertEquals(0x8000_0000, reset.getSequenceNumber(), "the probe's sequence number + 1");
+        assertEquals(77, reset.getAcknowledgmentNumber());
+    }
+
+    @Test
     void aDatagramFromABackendThatLeftIsDroppedAndItsFlowEnds() throws Exception
     {
         final Harness harness = new Harness(CONFIG);

@@ -281,4 +281,51 @@ class GatewayServiceNetnsTest
         assertEquals("b2", fetch(CLIENT, "http://10.1.0.100/whoami"));
         setBackends(BACKEND_IPS);
     }
+
+    @Test
+    @Order(6)
+    void aClientThatStoppedReadingIsResetWhenItsBackendGoes() throws Exception
+    {
+        // The client asks for the 64 MiB file and never reads: its window closes, the backend stalls and only sends
+        // window probes. Nothing the client sends could find out the backend went; the gateway's reset must.
+        final Path flag = dir.resolve("backend-gone");
+        final Process client = new ProcessBuilder("ip", "netns", "exec", CLIENT, "python3", "-c", """
+            import os, socket, sys, time
+            s = socket.create_connection(("10.1.0.100", 80), timeout=5)
+            s.sendall(b"GET /big HTTP/1.0\\r\\n\\r\\n")
+            print(s.getsockname()[1], flush=True)
+            while not os.path.exists(sys.argv[1]):
+                time.sleep(0.05)
+            end = time.time() + 15
+            while time.time() < end:
+                error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    print("error", error, round(time.time() - end + 15, 1), flush=True)
+                    sys.exit(0)
+                time.sleep(0.05)
+            print("no error", flush=True)
+            """, flag.toString()).redirectErrorStream(true).start();
+        try
+        {
+            final java.io.BufferedReader out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(client.getInputStream()));
+            final int port = Integer.parseInt(out.readLine().strip());
+            Thread.sleep(1500); // the client's receive buffer fills, the backend's window closes
+            final String backend = backendOf(port);
+            assertTrue(backend != null, "the connection's session is listed");
+            final List<String> rest = new ArrayList<>(List.of(BACKEND_IPS));
+            rest.remove(backend);
+            setBackends(rest.toArray(String[]::new));
+            Files.createFile(flag);
+            assertTrue(client.waitFor(25, TimeUnit.SECONDS), "the client script ends");
+            final String result = out.readLine();
+            assertTrue(result != null && result.startsWith("error 104 "), "ECONNRESET from the gateway's reset: " +
+                result);
+        }
+        finally
+        {
+            client.destroyForcibly();
+            setBackends(BACKEND_IPS);
+        }
+    }
 }
