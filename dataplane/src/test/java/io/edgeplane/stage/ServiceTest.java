@@ -197,23 +197,12 @@ class ServiceTest
     private static DataplaneConfig withDnsBackends(final DataplaneConfig config, final String... backends)
         throws ConfigException
     {
-        final List<ServiceConfig> services = new ArrayList<>();
-        for (final ServiceConfig service : config.services())
+        final List<Integer> addresses = new ArrayList<>();
+        for (final String b : backends)
         {
-            if (!service.name().equals("dns"))
-            {
-                services.add(service);
-                continue;
-            }
-            final List<ServiceConfig.Backend> list = new ArrayList<>();
-            for (final String b : backends)
-            {
-                list.add(new ServiceConfig.Backend(ip(b), true, 1));
-            }
-            services.add(new ServiceConfig(service.name(), service.type(), service.clusterIp(),
-                service.loadBalancerIp(), service.ports(), service.sessionAffinity(), list));
+            addresses.add(ip(b));
         }
-        return config.withServices(services);
+        return withBackends(config, "dns", addresses);
     }
 
     @Test
@@ -291,6 +280,23 @@ class ServiceTest
         return config.withServices(services);
     }
 
+    /** A SYN from the client's {@code port} to the VIP; returns the backend it went to. */
+    private static int openToVip(final Harness harness, final int port) throws Exception
+    {
+        final long syn = harness.receive(PORT1, tcpToVip(port, VIP, 80, 0x02));
+        harness.flush();
+        return address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+    }
+
+    /** The web service without {@code backend} (the other two stay, ready). */
+    private static void removeWebBackend(final Harness harness, final DataplaneConfig config, final int backend)
+        throws ConfigException
+    {
+        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
+        rest.remove(Integer.valueOf(backend));
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+    }
+
     @Test
     void whenABackendLeavesItsNextSegmentResetsTheClientFromTheVip() throws Exception
     {
@@ -300,17 +306,13 @@ class ServiceTest
             harness.workers.get(w).tracer().traceAddress(CLIENT, 100);
         }
         final DataplaneConfig config = ConfigLoader.parse(CONFIG);
-        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
-        harness.flush();
-        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+        final int backend = openToVip(harness, 40000);
         final long backendMac = 0x0200_0000_0400L | backend & 0xFF;
         final long synAck = harness.receive(PORT4, NatTest.tcpFrame(PORT4_MAC, backendMac, backend, 8080, CLIENT,
             40000, 0x12));
         harness.flush();
         sent(harness, synAck, PORT1);
-        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
-        rest.remove(Integer.valueOf(backend));
-        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        removeWebBackend(harness, config, backend);
         final int sessions = harness.sessions();
 
         // The backend, not told it left, sends the next segment of its answer: the client gets a reset instead.
@@ -351,9 +353,7 @@ class ServiceTest
     {
         final Harness harness = new Harness(CONFIG);
         final DataplaneConfig config = ConfigLoader.parse(CONFIG);
-        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
-        harness.flush();
-        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
+        final int backend = openToVip(harness, 40000);
         final long backendMac = 0x0200_0000_0400L | backend & 0xFF;
         final List<ServiceConfig.Backend> draining = new ArrayList<>();
         for (final String b : List.of("10.4.0.2", "10.4.0.3", "10.4.0.4"))
@@ -379,9 +379,7 @@ class ServiceTest
             assertNotEquals(backend, address(sent(harness, id, PORT4).getHeader().getDstAddr()), "no new flow");
         }
         // Then it goes: its flow ends at its next segment.
-        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
-        rest.remove(Integer.valueOf(backend));
-        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        removeWebBackend(harness, config, backend);
         final long last = harness.receive(PORT4, segment(backendMac, PORT4_MAC, backend, 8080, CLIENT, 40000,
             5100, 7000, 0x18, 100));
         harness.flush();
@@ -395,12 +393,8 @@ class ServiceTest
         // (empty, one below the client's next expected sequence number; Linux's keepalives look the same).
         final Harness harness = new Harness(CONFIG);
         final DataplaneConfig config = ConfigLoader.parse(CONFIG);
-        final long syn = harness.receive(PORT1, tcpToVip(40000, VIP, 80, 0x02));
-        harness.flush();
-        final int backend = address(sent(harness, syn, PORT4).getHeader().getDstAddr());
-        final List<Integer> rest = new ArrayList<>(List.of(ip("10.4.0.2"), ip("10.4.0.3"), ip("10.4.0.4")));
-        rest.remove(Integer.valueOf(backend));
-        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", rest).services());
+        final int backend = openToVip(harness, 40000);
+        removeWebBackend(harness, config, backend);
         final long probe = harness.receive(PORT4, segment(0x0200_0000_0400L | backend & 0xFF, PORT4_MAC, backend,
             8080, CLIENT, 40000, 0x7FFF_FFFF, 77, 0x10, 0));
         harness.flush();

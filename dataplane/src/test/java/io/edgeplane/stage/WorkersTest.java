@@ -118,8 +118,8 @@ class WorkersTest
             harness.snapshot().events.getOrDefault("handoff-in", 0L));
     }
 
-    @Test
-    void serviceRepliesFromBackendsReachTheWorkerThatOwnsTheClient() throws Exception
+    /** ServiceTest's box with two workers and 32 more clients on Port1 (10.1.0.20-51, static neighbors). */
+    private static String serviceConfigWith32Clients()
     {
         final StringBuilder clients = new StringBuilder();
         for (int c = 0; c < 32; c++)
@@ -128,10 +128,16 @@ class WorkersTest
                 ", { \"interface\": \"Port1\", \"ip\": \"10.1.0.%d\", \"mac\": \"02:00:00:00:01:%02x\" }", 20 + c,
                 20 + c));
         }
-        final Harness harness = new Harness(ServiceTest.CONFIG
+        return ServiceTest.CONFIG
             .replace("{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }",
                 "{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }" + clients)
-            .replaceFirst("\\{", "{ \"workers\": 2,"));
+            .replaceFirst("\\{", "{ \"workers\": 2,");
+    }
+
+    @Test
+    void serviceRepliesFromBackendsReachTheWorkerThatOwnsTheClient() throws Exception
+    {
+        final Harness harness = new Harness(serviceConfigWith32Clients());
         final Map<Long, Integer> syns = new HashMap<>();
         for (int c = 0; c < 32; c++)
         {
@@ -169,17 +175,7 @@ class WorkersTest
     @Test
     void aBackendThatLeftStillReachesTheWorkerOwningItsFlowsWhichResetsTheirClients() throws Exception
     {
-        final StringBuilder clients = new StringBuilder();
-        for (int c = 0; c < 32; c++)
-        {
-            clients.append(String.format(
-                ", { \"interface\": \"Port1\", \"ip\": \"10.1.0.%d\", \"mac\": \"02:00:00:00:01:%02x\" }", 20 + c,
-                20 + c));
-        }
-        final String config = ServiceTest.CONFIG
-            .replace("{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }",
-                "{ \"interface\": \"Port1\", \"ip\": \"10.1.0.10\", \"mac\": \"02:00:00:00:01:10\" }" + clients)
-            .replaceFirst("\\{", "{ \"workers\": 2,");
+        final String config = serviceConfigWith32Clients();
         final Harness harness = new Harness(config);
         final Map<Integer, Integer> backendOf = new HashMap<>();
         for (int c = 0; c < 32; c++)
