@@ -64,7 +64,8 @@ public enum DropReason
     NAT_FRAGMENT_UNKNOWN(55, "nat-fragment-unknown", "non-first fragment of no known datagram, the hold full"),
     NAT_FRAGMENT_TIMEOUT(56, "nat-fragment-timeout", "fragment held 2 s for its first fragment, which never came"),
     LB_CLUSTER_IP_SOURCE(57, "lb-cluster-ip-source", "a ClusterIP reached from outside clusterSources"),
-    LB_NO_BACKEND(58, "lb-no-backend", "a service with no ready backend: answered with ICMP port unreachable"),
+    LB_NO_BACKEND(58, "lb-no-backend",
+        "a service with no ready backend: answered with ICMP port unreachable (a TCP segment but a SYN: a reset)"),
     LB_TUPLE_CLASH(59, "lb-tuple-clash", "the backend side of a new service flow is another session's"),
     LB_BACKEND_GONE(60, "lb-backend-gone",
         "from a backend that left its service, on a flow it served: the flow ends (TCP: a reset goes to the client)");

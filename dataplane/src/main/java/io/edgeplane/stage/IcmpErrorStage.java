@@ -8,6 +8,8 @@ import io.edgeplane.port.PortTable;
 import io.edgeplane.proto.IcmpFlyweight;
 import io.edgeplane.proto.Ipv4Address;
 import io.edgeplane.proto.Ipv4Flyweight;
+import io.edgeplane.proto.NetworkOrder;
+import io.edgeplane.proto.TcpFlyweight;
 import io.edgeplane.trace.PacketTracer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -18,6 +20,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * The original is counted and reported under its drop reason first. No error is sent about an ICMP error, a
  * non-first fragment or a packet the gateway generated itself (RFC 1812 4.3.2.7), and errors are rate-limited
  * with a token bucket ({@link RateLimiter}, on the packets' own timestamps, so replays are deterministic).
+ * One case is answered with a TCP reset instead, under the same limit: a segment other than a SYN to a service
+ * without a ready backend (a connection whose backends all went), which ICMP would not end (RFC 1122 4.2.3.9: port
+ * unreachable is a soft error to an established connection); a reset is never answered.
  */
 public final class IcmpErrorStage extends Stage
 {
@@ -32,6 +37,7 @@ public final class IcmpErrorStage extends Stage
     private final DropRecorder dropRecorder;
     private final Ipv4Flyweight ip = new Ipv4Flyweight();
     private final IcmpFlyweight icmp = new IcmpFlyweight();
+    private final TcpFlyweight tcpHeader = new TcpFlyweight();
     private final AtomicCounter rateLimited;
     private final AtomicCounter suppressed;
     private final RateLimiter limiter;
@@ -64,7 +70,8 @@ public final class IcmpErrorStage extends Stage
             final DropReason reason = DropReason.byId(pool.dropReason(h));
             final int l3 = pool.l3Offset(h);
             ip.wrap(buffer, l3);
-            if ((pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0 || ip.isNonFirstFragment() || isIcmpError(l3))
+            if ((pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0 || ip.isNonFirstFragment() || isIcmpError(l3) ||
+                reason == DropReason.LB_NO_BACKEND && tcpFlags(l3) >= 0 && (tcpFlags(l3) & TcpFlyweight.FLAG_RST) != 0)
             {
                 suppressed.incrementRelease();
                 drop(h, reason);
@@ -79,6 +86,12 @@ public final class IcmpErrorStage extends Stage
                 continue;
             }
             dropRecorder.record(h, reason);
+            if (reason == DropReason.LB_NO_BACKEND && tcpFlags(l3) >= 0 &&
+                (tcpFlags(l3) & TcpFlyweight.FLAG_SYN) == 0 && !ip.isFragment())
+            {
+                reset(h, l3);
+                continue;
+            }
 
             final int type;
             final int code;
@@ -124,6 +137,58 @@ public final class IcmpErrorStage extends Stage
         }
     }
 
+    /** The TCP flags of the packet at {@code l3} (wrapped), or -1 when it is not TCP with a whole header. */
+    private int tcpFlags(final int l3)
+    {
+        if (ip.protocol() != Ipv4Flyweight.PROTOCOL_TCP ||
+            ip.totalLength() < ip.headerLength() + TcpFlyweight.MIN_HEADER_LENGTH)
+        {
+            return -1;
+        }
+        return buffer.getByte(l3 + ip.headerLength() + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
+    }
+
+    /**
+     * A segment of an established connection to a service that has no backend left: answered as a host without
+     * the connection answers (RFC 793, reset generation), from the service's address and port, so the client's
+     * connection fails at once. ICMP port unreachable would only be a soft error to an established Linux socket,
+     * which would retransmit into it for minutes. Written in place, a 40-byte IPv4 + TCP header.
+     */
+    private void reset(final int h, final int l3)
+    {
+        final int l4 = l3 + ip.headerLength();
+        final int source = ip.source();
+        final int destination = ip.destination();
+        final int ports = buffer.getInt(l4, NetworkOrder.NETWORK_ORDER);
+        final int sequence = buffer.getInt(l4 + TcpFlyweight.SEQUENCE_OFFSET, NetworkOrder.NETWORK_ORDER);
+        final int acknowledgment = buffer.getInt(l4 + TcpFlyweight.ACKNOWLEDGMENT_OFFSET, NetworkOrder.NETWORK_ORDER);
+        final int flags = buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
+        final int length = ip.totalLength() - ip.headerLength() -
+            ((buffer.getByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >>> 2) +
+            ((flags & TcpFlyweight.FLAG_FIN) != 0 ? 1 : 0);
+        final int tcp = l3 + Ipv4Flyweight.MIN_HEADER_LENGTH;
+        buffer.putInt(tcp, ports << 16 | ports >>> 16, NetworkOrder.NETWORK_ORDER);
+        final boolean acked = (flags & TcpFlyweight.FLAG_ACK) != 0;
+        buffer.putInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, acked ? acknowledgment : 0, NetworkOrder.NETWORK_ORDER);
+        buffer.putInt(tcp + TcpFlyweight.ACKNOWLEDGMENT_OFFSET, acked ? 0 : sequence + length,
+            NetworkOrder.NETWORK_ORDER);
+        buffer.putByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET, (byte)(TcpFlyweight.MIN_HEADER_LENGTH / 4 << 4));
+        buffer.putByte(tcp + TcpFlyweight.FLAGS_OFFSET,
+            (byte)(acked ? TcpFlyweight.FLAG_RST : TcpFlyweight.FLAG_RST | TcpFlyweight.FLAG_ACK));
+        buffer.putInt(tcp + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
+        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
+        ip.versionAndIhl(4, 5).tos(0).totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH)
+            .identification(identification++ & 0xFFFF).flagsAndFragmentOffset(0).ttl(ERROR_TTL)
+            .protocol(Ipv4Flyweight.PROTOCOL_TCP).source(destination).destination(source).updateHeaderChecksum();
+        tcpHeader.wrap(buffer, tcp).updateChecksum(destination, source, TcpFlyweight.MIN_HEADER_LENGTH);
+        pool.frameOffset(h, l3);
+        pool.frameLength(h, Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH);
+        pool.flags(h, pool.flags(h) | PacketPool.FLAG_LOCAL_ORIGIN);
+        pool.flowHash(h, 0);
+        pool.next(h, ip4Lookup);
+        trace(h, -3, 0, source, 0);
+    }
+
     private boolean isIcmpError(final int l3)
     {
         if (ip.protocol() != Ipv4Flyweight.PROTOCOL_ICMP)
@@ -147,6 +212,12 @@ public final class IcmpErrorStage extends Stage
         if (type == -2)
         {
             out.append("ICMP error rate-limited");
+            return;
+        }
+        if (type == -3)
+        {
+            out.append("tcp reset to ");
+            Ipv4Address.append(out, destination).append(" (a segment of a connection no backend serves)");
             return;
         }
         out.append("icmp type ").append(type).append(" code ").append(code).append(" to ");

@@ -405,6 +405,48 @@ class ServiceTest
     }
 
     @Test
+    void whenEveryBackendIsGoneAConnectionsNextSegmentIsAnsweredWithAReset() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        openToVip(harness, 40000);
+        harness.dataplane.configureServices(config.serviceNetwork(), withBackends(config, "web", List.of())
+            .services());
+
+        // The client's next segment (a request: ACK and 100 bytes): RFC 793's reset from the VIP, <SEQ=SEG.ACK>.
+        final long request = harness.receive(PORT1, segment(CLIENT_MAC, PORT1_MAC, CLIENT, 40000, VIP, 80,
+            0x0102_0304, 0x0A0B_0C0D, 0x18, 100));
+        harness.flush();
+        assertEquals(DropReason.LB_NO_BACKEND, harness.dropFor(request), "the segment itself is not forwarded");
+        final IpV4Packet reset = sent(harness, request, PORT1);
+        final TcpPacket.TcpHeader tcp = reset.get(TcpPacket.class).getHeader();
+        assertEquals(VIP, address(reset.getHeader().getSrcAddr()));
+        assertEquals(CLIENT, address(reset.getHeader().getDstAddr()));
+        assertEquals(80, tcp.getSrcPort().valueAsInt());
+        assertEquals(40000, tcp.getDstPort().valueAsInt());
+        assertTrue(tcp.getRst() && !tcp.getAck() && !tcp.getSyn(), tcp.toString());
+        assertEquals(0x0A0B_0C0D, tcp.getSequenceNumber());
+        assertEquals(40, reset.getHeader().getTotalLengthAsInt());
+
+        // Without ACK (a FIN alone): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, the FIN counting one.
+        final long fin = harness.receive(PORT1, segment(CLIENT_MAC, PORT1_MAC, CLIENT, 40000, VIP, 80, 500, 0, 0x01,
+            10));
+        harness.flush();
+        final TcpPacket.TcpHeader finReset = sent(harness, fin, PORT1).get(TcpPacket.class).getHeader();
+        assertTrue(finReset.getRst() && finReset.getAck(), finReset.toString());
+        assertEquals(0, finReset.getSequenceNumber());
+        assertEquals(511, finReset.getAcknowledgmentNumber());
+
+        // A reset is never answered; a SYN still gets ICMP port unreachable (the existing refusal).
+        final long rst = harness.receive(PORT1, segment(CLIENT_MAC, PORT1_MAC, CLIENT, 40000, VIP, 80, 600, 0, 0x04,
+            0));
+        final long syn = harness.receive(PORT1, tcpToVip(40002, VIP, 80, 0x02));
+        harness.flush();
+        assertEquals(null, harness.sentFor(rst));
+        assertEquals(1, sent(harness, syn, PORT1).getHeader().getProtocol().value().intValue(), "ICMP");
+    }
+
+    @Test
     void aDatagramFromABackendThatLeftIsDroppedAndItsFlowEnds() throws Exception
     {
         final Harness harness = new Harness(CONFIG);

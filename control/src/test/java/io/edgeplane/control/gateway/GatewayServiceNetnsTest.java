@@ -328,4 +328,46 @@ class GatewayServiceNetnsTest
             setBackends(BACKEND_IPS);
         }
     }
+
+    @Test
+    @Order(7)
+    void anOpenConnectionIsResetWhenItsServiceLosesEveryBackend() throws Exception
+    {
+        // Scaled to zero under an open connection: the client's next request must fail at once, not retransmit
+        // for minutes into ICMP port unreachable (only a soft error to an established socket).
+        final Path flag = dir.resolve("scaled-to-zero");
+        final Process client = new ProcessBuilder("ip", "netns", "exec", CLIENT, "python3", "-c", """
+            import os, socket, sys, time
+            s = socket.create_connection(("10.1.0.100", 80), timeout=5)
+            print("connected", flush=True)
+            while not os.path.exists(sys.argv[1]):
+                time.sleep(0.05)
+            start = time.time()
+            s.settimeout(10)
+            try:
+                s.sendall(b"GET /whoami HTTP/1.0\\r\\n\\r\\n")
+                print("answered", s.recv(100), flush=True)
+            except ConnectionResetError:
+                print("reset", round(time.time() - start, 2), flush=True)
+            except socket.timeout:
+                print("timeout", flush=True)
+            """, flag.toString()).redirectErrorStream(true).start();
+        try
+        {
+            final java.io.BufferedReader out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(client.getInputStream()));
+            assertEquals("connected", out.readLine());
+            setBackends();
+            Files.createFile(flag);
+            assertTrue(client.waitFor(20, TimeUnit.SECONDS), "the client script ends");
+            final String result = out.readLine();
+            assertTrue(result != null && result.startsWith("reset "), "ECONNRESET: " + result);
+            assertTrue(Double.parseDouble(result.substring(6)) < 2, "at once: " + result);
+        }
+        finally
+        {
+            client.destroyForcibly();
+            setBackends(BACKEND_IPS);
+        }
+    }
 }
