@@ -282,20 +282,54 @@ class GatewayServiceNetnsTest
         setBackends(BACKEND_IPS);
     }
 
+    /** A python3 script in the client's namespace; it reads a line from stdin where it waits for the test. */
+    private record ClientScript(Process process, java.io.BufferedReader out) implements AutoCloseable
+    {
+        static ClientScript start(final String code) throws IOException
+        {
+            final Process process = new ProcessBuilder("ip", "netns", "exec", CLIENT, "python3", "-c", code)
+                .redirectErrorStream(true).start();
+            return new ClientScript(process, new java.io.BufferedReader(
+                new java.io.InputStreamReader(process.getInputStream())));
+        }
+
+        String line() throws IOException
+        {
+            return out.readLine();
+        }
+
+        void go() throws IOException
+        {
+            process.getOutputStream().write('\n');
+            process.getOutputStream().flush();
+        }
+
+        /** The script's last line, once it ended (within {@code seconds}). */
+        String result(final int seconds) throws Exception
+        {
+            assertTrue(process.waitFor(seconds, TimeUnit.SECONDS), "the client script ends");
+            return line();
+        }
+
+        @Override
+        public void close()
+        {
+            process.destroyForcibly();
+        }
+    }
+
     @Test
     @Order(6)
     void aClientThatStoppedReadingIsResetWhenItsBackendGoes() throws Exception
     {
         // The client asks for the 64 MiB file and never reads: its window closes, the backend stalls and only sends
         // window probes. Nothing the client sends could find out the backend went; the gateway's reset must.
-        final Path flag = dir.resolve("backend-gone");
-        final Process client = new ProcessBuilder("ip", "netns", "exec", CLIENT, "python3", "-c", """
-            import os, socket, sys, time
+        try (ClientScript client = ClientScript.start("""
+            import socket, sys, time
             s = socket.create_connection(("10.1.0.100", 80), timeout=5)
             s.sendall(b"GET /big HTTP/1.0\\r\\n\\r\\n")
             print(s.getsockname()[1], flush=True)
-            while not os.path.exists(sys.argv[1]):
-                time.sleep(0.05)
+            sys.stdin.readline()
             end = time.time() + 15
             while time.time() < end:
                 error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -304,27 +338,22 @@ class GatewayServiceNetnsTest
                     sys.exit(0)
                 time.sleep(0.05)
             print("no error", flush=True)
-            """, flag.toString()).redirectErrorStream(true).start();
-        try
+            """))
         {
-            final java.io.BufferedReader out = new java.io.BufferedReader(
-                new java.io.InputStreamReader(client.getInputStream()));
-            final int port = Integer.parseInt(out.readLine().strip());
+            final int port = Integer.parseInt(client.line().strip());
             Thread.sleep(1500); // the client's receive buffer fills, the backend's window closes
             final String backend = backendOf(port);
             assertTrue(backend != null, "the connection's session is listed");
             final List<String> rest = new ArrayList<>(List.of(BACKEND_IPS));
             rest.remove(backend);
             setBackends(rest.toArray(String[]::new));
-            Files.createFile(flag);
-            assertTrue(client.waitFor(25, TimeUnit.SECONDS), "the client script ends");
-            final String result = out.readLine();
+            client.go();
+            final String result = client.result(25);
             assertTrue(result != null && result.startsWith("error 104 "), "ECONNRESET from the gateway's reset: " +
                 result);
         }
         finally
         {
-            client.destroyForcibly();
             setBackends(BACKEND_IPS);
         }
     }
@@ -335,13 +364,11 @@ class GatewayServiceNetnsTest
     {
         // Scaled to zero under an open connection: the client's next request must fail at once, not retransmit
         // for minutes into ICMP port unreachable (only a soft error to an established socket).
-        final Path flag = dir.resolve("scaled-to-zero");
-        final Process client = new ProcessBuilder("ip", "netns", "exec", CLIENT, "python3", "-c", """
-            import os, socket, sys, time
+        try (ClientScript client = ClientScript.start("""
+            import socket, sys, time
             s = socket.create_connection(("10.1.0.100", 80), timeout=5)
             print("connected", flush=True)
-            while not os.path.exists(sys.argv[1]):
-                time.sleep(0.05)
+            sys.stdin.readline()
             start = time.time()
             s.settimeout(10)
             try:
@@ -351,22 +378,17 @@ class GatewayServiceNetnsTest
                 print("reset", round(time.time() - start, 2), flush=True)
             except socket.timeout:
                 print("timeout", flush=True)
-            """, flag.toString()).redirectErrorStream(true).start();
-        try
+            """))
         {
-            final java.io.BufferedReader out = new java.io.BufferedReader(
-                new java.io.InputStreamReader(client.getInputStream()));
-            assertEquals("connected", out.readLine());
+            assertEquals("connected", client.line());
             setBackends();
-            Files.createFile(flag);
-            assertTrue(client.waitFor(20, TimeUnit.SECONDS), "the client script ends");
-            final String result = out.readLine();
+            client.go();
+            final String result = client.result(20);
             assertTrue(result != null && result.startsWith("reset "), "ECONNRESET: " + result);
             assertTrue(Double.parseDouble(result.substring(6)) < 2, "at once: " + result);
         }
         finally
         {
-            client.destroyForcibly();
             setBackends(BACKEND_IPS);
         }
     }
