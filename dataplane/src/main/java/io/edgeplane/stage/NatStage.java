@@ -335,6 +335,16 @@ public final class NatStage extends FeatureStage
                     table.delete(v >>> 1);
                     mutated = true;
                     v = SessionTable.NONE;
+                    if (protocol == Ipv4Flyweight.PROTOCOL_TCP && !ip.isFragment() &&
+                        ip.totalLength() >= ip.headerLength() + TcpFlyweight.MIN_HEADER_LENGTH &&
+                        (buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET) & TcpFlyweight.FLAG_SYN) == 0 &&
+                        serviceTable.lookup(protocol, destination, destinationPort) < 0)
+                    {
+                        // The service itself went: its connections end as with no backend left (a reset).
+                        dropVia(h, DropReason.LB_NO_BACKEND, icmpError);
+                        trace(h, 0, 0, 0, 0);
+                        return;
+                    }
                 }
                 else
                 {

@@ -489,6 +489,25 @@ class ServiceTest
     }
 
     @Test
+    void aTcpConnectionOfARemovedServiceIsResetAtItsNextSegment() throws Exception
+    {
+        final Harness harness = new Harness(CONFIG);
+        final DataplaneConfig config = ConfigLoader.parse(CONFIG);
+        openToVip(harness, 40000);
+        final List<ServiceConfig> withoutWeb = new ArrayList<>(config.services());
+        withoutWeb.removeIf(service -> service.name().equals("web"));
+        harness.dataplane.configureServices(config.serviceNetwork(), withoutWeb);
+        final int sessions = harness.sessions();
+        final long request = harness.receive(PORT1, segment(CLIENT_MAC, PORT1_MAC, CLIENT, 40000, VIP, 80, 1, 2, 0x18,
+            10));
+        harness.flush();
+        assertEquals(sessions - 1, harness.sessions(), "the flow's session went with its service");
+        final TcpPacket.TcpHeader reset = sent(harness, request, PORT1).get(TcpPacket.class).getHeader();
+        assertTrue(reset.getRst(), reset.toString());
+        assertEquals(2, reset.getSequenceNumber(), "<SEQ=SEG.ACK>");
+    }
+
+    @Test
     void aFlowKeepsItsBackendWhenAnotherOneGoes() throws Exception
     {
         final Harness harness = new Harness(CONFIG);
