@@ -58,7 +58,10 @@ public final class ServiceTable
     private final org.agrona.collections.IntHashSet backendAddresses;
     /** Endpoints (and addresses, as {@code key(address, 0, 0)}) of departed backends, with when they left. */
     private final Map<Long, Long> departures;
-    /** How long a departed backend's endpoints stay indexed: its flows have ended by then (at their next packet). */
+    /**
+     * How long a departed backend's endpoints stay indexed: its flows end at their next packet, so by then only a flow
+     * idle all along is left, and that one ends at its client's next packet instead (the backend's goes elsewhere).
+     */
     public static final long DEPARTED_NANOS = 300_000_000_000L;
 
     /**
