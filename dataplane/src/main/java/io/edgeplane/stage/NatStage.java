@@ -422,8 +422,8 @@ public final class NatStage extends FeatureStage
      * nothing that would find out). A TCP segment becomes a reset for the client, from the frontend, at the segment's
      * own sequence number (the next the client expects, so its stack accepts it; one a little ahead gets a challenge
      * ACK, RFC 5961, which a live backend answers with a reset), one more for an empty one (a window probe).
-     * Anything else is dropped. The session goes either
-     * way ({@code lb-backend-gone}); the backend's later packets find none.
+     * Anything else is dropped ({@code lb-backend-gone}). The session goes either way; the backend's later packets
+     * find none.
      */
     private void backendGone(final int h, final SessionTable table, final int s, final int protocol, final int l3,
         final int l4, final int source, final int sourcePort)
