@@ -70,8 +70,10 @@ public final class IcmpErrorStage extends Stage
             final DropReason reason = DropReason.byId(pool.dropReason(h));
             final int l3 = pool.l3Offset(h);
             ip.wrap(buffer, l3);
+            // A TCP segment to a service without backends: its flags decide between a reset and ICMP (-1: not one).
+            final int tcpFlags = reason == DropReason.LB_NO_BACKEND ? tcpFlags(l3) : -1;
             if ((pool.flags(h) & PacketPool.FLAG_LOCAL_ORIGIN) != 0 || ip.isNonFirstFragment() || isIcmpError(l3) ||
-                reason == DropReason.LB_NO_BACKEND && tcpFlags(l3) >= 0 && (tcpFlags(l3) & TcpFlyweight.FLAG_RST) != 0)
+                tcpFlags >= 0 && (tcpFlags & TcpFlyweight.FLAG_RST) != 0)
             {
                 suppressed.incrementRelease();
                 drop(h, reason);
@@ -86,8 +88,7 @@ public final class IcmpErrorStage extends Stage
                 continue;
             }
             dropRecorder.record(h, reason);
-            if (reason == DropReason.LB_NO_BACKEND && tcpFlags(l3) >= 0 &&
-                (tcpFlags(l3) & TcpFlyweight.FLAG_SYN) == 0 && !ip.isFragment())
+            if (tcpFlags >= 0 && (tcpFlags & TcpFlyweight.FLAG_SYN) == 0 && !ip.isFragment())
             {
                 reset(h, l3);
                 continue;
@@ -159,12 +160,12 @@ public final class IcmpErrorStage extends Stage
         final int l4 = l3 + ip.headerLength();
         final int source = ip.source();
         final int destination = ip.destination();
+        tcpHeader.wrap(buffer, l4);
         final int ports = buffer.getInt(l4, NetworkOrder.NETWORK_ORDER);
-        final int sequence = buffer.getInt(l4 + TcpFlyweight.SEQUENCE_OFFSET, NetworkOrder.NETWORK_ORDER);
-        final int acknowledgment = buffer.getInt(l4 + TcpFlyweight.ACKNOWLEDGMENT_OFFSET, NetworkOrder.NETWORK_ORDER);
-        final int flags = buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
-        final int length = ip.totalLength() - ip.headerLength() -
-            ((buffer.getByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >>> 2) +
+        final int sequence = (int)tcpHeader.sequence();
+        final int acknowledgment = (int)tcpHeader.acknowledgment();
+        final int flags = tcpHeader.flags();
+        final int length = ip.totalLength() - ip.headerLength() - tcpHeader.dataOffset() * 4 +
             ((flags & TcpFlyweight.FLAG_FIN) != 0 ? 1 : 0);
         final int tcp = l3 + Ipv4Flyweight.MIN_HEADER_LENGTH;
         buffer.putInt(tcp, ports << 16 | ports >>> 16, NetworkOrder.NETWORK_ORDER);

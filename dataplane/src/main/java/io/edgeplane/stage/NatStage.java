@@ -335,12 +335,11 @@ public final class NatStage extends FeatureStage
                     table.delete(v >>> 1);
                     mutated = true;
                     v = SessionTable.NONE;
-                    if (protocol == Ipv4Flyweight.PROTOCOL_TCP && !ip.isFragment() &&
-                        ip.totalLength() >= ip.headerLength() + TcpFlyweight.MIN_HEADER_LENGTH &&
-                        (buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET) & TcpFlyweight.FLAG_SYN) == 0 &&
+                    if (protocol == Ipv4Flyweight.PROTOCOL_TCP &&
                         serviceTable.lookup(protocol, destination, destinationPort) < 0)
                     {
-                        // The service itself went: its connections end as with no backend left (a reset).
+                        // The service itself went: its connections end as with no backend left (icmp-error answers
+                        // a segment with a reset).
                         dropVia(h, DropReason.LB_NO_BACKEND, icmpError);
                         trace(h, 0, 0, 0, 0);
                         return;
@@ -441,9 +440,9 @@ public final class NatStage extends FeatureStage
         translate(table, s, SessionTable.REPLY, protocol, l3, l4, 0);
         table.delete(s);
         mutated = true;
-        final int flags = buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET);
-        final int headers = ihl + ((buffer.getByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >>> 2);
-        final int payload = ip.totalLength() - headers;
+        tcp.wrap(buffer, l4);
+        final int flags = tcp.flags();
+        final int payload = ip.totalLength() - ihl - tcp.dataOffset() * 4;
         if (payload <= 0 && (flags & (TcpFlyweight.FLAG_SYN | TcpFlyweight.FLAG_FIN | TcpFlyweight.FLAG_RST)) == 0)
         {
             // An empty segment is an ACK (at the next sequence number) or, from a backend the client's zero window
@@ -459,7 +458,7 @@ public final class NatStage extends FeatureStage
         buffer.putInt(l4 + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
         buffer.putShort(l4 + TcpFlyweight.CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
         ip.totalLength(ihl + TcpFlyweight.MIN_HEADER_LENGTH).updateHeaderChecksum();
-        tcp.wrap(buffer, l4).updateChecksum(ip.source(), ip.destination(), TcpFlyweight.MIN_HEADER_LENGTH);
+        tcp.updateChecksum(ip.source(), ip.destination(), TcpFlyweight.MIN_HEADER_LENGTH);
         pool.frameLength(h, l3 - pool.frameOffset(h) + ihl + TcpFlyweight.MIN_HEADER_LENGTH);
         backendGoneResets.incrementRelease();
         continueArc(h);
