@@ -42,6 +42,10 @@ public final class Main implements Runnable
     /** Run with errors going to {@code err}: tests read the one-line messages from there. */
     public static int execute(final java.io.PrintWriter err, final String... args)
     {
+        // picocli looks for Groovy's Closure class when it first creates a command, unless told not to: a class that
+        // is on no jar made the JVM open every jar of the class path (47 of them) to search it, about 30 ms of each
+        // start (README, "Warm-up"). Edgeplane has no Groovy commands.
+        System.setProperty("picocli.disable.closures", "true");
         final CommandLine commandLine = new CommandLine(new Main());
         // Only the subcommand being run is built: picocli introspects every command by reflection, and the whole
         // tree cost about half a second of each start (a replay of a small trace, any API verb). No name, help or
