@@ -1,41 +1,35 @@
 package io.edgeplane.control.replay;
 
 import io.edgeplane.config.DataplaneConfig;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The frames one vector produced (per port, and drops), staged in one direct buffer with their metadata in
- * primitive arrays, then written in timestamp order (stable: equal timestamps keep the order the pipeline produced
- * them in) to one {@link PcapWriter} per port and one for drops, each opened when its first frame comes. No
- * allocation per frame. On a failure every file this replay wrote is removed, so a full disk never leaves
- * truncated or empty pcaps that look like results.
+ * The frames one vector produced, per port and drops, each appended straight to its port's {@link PcapWriter} (one
+ * per port and one for drops, each opened when its first frame comes), then ended together so that each file gets
+ * them in timestamp order (stable: equal timestamps keep the order the pipeline produced them in). They are copied
+ * once, from the packet's slot into the writer's buffer. No allocation per frame. On a failure every file this
+ * replay wrote is removed, so a full disk never leaves truncated or empty pcaps that look like results.
  */
 final class ReplayOutputs
 {
     static final int DROPS = -1;
-    private static final int STAGING_BYTES = 8 << 20;
+    /** The most frame bytes one vector holds before it is ended early (a vector of pool slots fits). */
+    private static final int VECTOR_BYTES = 8 << 20;
 
     private final DataplaneConfig config;
     private final Path outDir;
-    private final UnsafeBuffer staging = new UnsafeBuffer(BufferUtil.allocateDirectAligned(STAGING_BYTES, 64));
-    private int[] port = new int[1024];
-    private int[] offset = new int[1024];
-    private int[] length = new int[1024];
-    private long[] timestamp = new long[1024];
-    private int[] order = new int[1024];
-    private int count;
-    private int used;
     private final PcapWriter[] portWriters;
     private PcapWriter dropWriter;
+    // The writers with frames in the current vector, and the frame bytes it holds.
+    private final PcapWriter[] touched;
+    private int touchedCount;
+    private int used;
     private final Map<String, Path> files = new TreeMap<>();
 
     ReplayOutputs(final DataplaneConfig config, final Path outDir)
@@ -43,60 +37,35 @@ final class ReplayOutputs
         this.config = config;
         this.outDir = outDir;
         this.portWriters = new PcapWriter[config.ports().size()];
+        this.touched = new PcapWriter[portWriters.length + 1];
     }
 
-    /** Stage a copy of a frame for {@code port} ({@link #DROPS} for drops.pcap). */
+    /** Add a frame for {@code port} ({@link #DROPS} for drops.pcap) to the current vector. */
     void stage(final int toPort, final DirectBuffer source, final int from, final int bytes, final long nanos)
         throws TraceFileException
     {
-        if (used + bytes > STAGING_BYTES)
+        if (used + bytes > VECTOR_BYTES)
         {
             writeStaged();
         }
-        if (count == port.length)
+        final PcapWriter writer = writer(toPort);
+        if (!writer.inVector())
         {
-            final int capacity = count * 2;
-            port = Arrays.copyOf(port, capacity);
-            offset = Arrays.copyOf(offset, capacity);
-            length = Arrays.copyOf(length, capacity);
-            timestamp = Arrays.copyOf(timestamp, capacity);
-            order = Arrays.copyOf(order, capacity);
+            touched[touchedCount++] = writer;
         }
-        staging.putBytes(used, source, from, bytes);
-        port[count] = toPort;
-        offset[count] = used;
-        length[count] = bytes;
-        timestamp[count] = nanos;
-        count++;
+        writer.append(source, from, bytes, nanos);
         used += bytes;
     }
 
-    /** Write the staged frames in timestamp order and empty the stage. */
-    void writeStaged() throws TraceFileException
+    /** End the current vector: each file gets its frames in timestamp order. */
+    void writeStaged()
     {
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < touchedCount; i++)
         {
-            order[i] = i;
+            touched[i].endVector();
+            touched[i] = null;
         }
-        // Insertion sort: stable, and linear on the nearly sorted vectors a replay produces.
-        for (int i = 1; i < count; i++)
-        {
-            final int item = order[i];
-            final long key = timestamp[item];
-            int j = i - 1;
-            while (j >= 0 && timestamp[order[j]] > key)
-            {
-                order[j + 1] = order[j];
-                j--;
-            }
-            order[j + 1] = item;
-        }
-        for (int k = 0; k < count; k++)
-        {
-            final int i = order[k];
-            writer(port[i]).write(staging, offset[i], length[i], timestamp[i]);
-        }
-        count = 0;
+        touchedCount = 0;
         used = 0;
     }
 
