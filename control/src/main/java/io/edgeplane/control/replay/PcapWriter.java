@@ -152,10 +152,10 @@ public final class PcapWriter implements AutoCloseable
     {
         if (vectorStart > 0)
         {
+            // Nothing changes before the write succeeds: after a failure the buffer still holds what it held.
+            writeOut(vectorStart);
             final int pending = used - vectorStart;
-            used = vectorStart;
-            writeOut();
-            bytes.limit(vectorStart + pending).position(vectorStart);
+            bytes.limit(used).position(vectorStart);
             bytes.compact();
             bytes.clear();
             for (int i = 0; i < vectorRecords; i++)
@@ -230,13 +230,14 @@ public final class PcapWriter implements AutoCloseable
     public void flush() throws TraceFileException
     {
         endVector();
-        writeOut();
+        writeOut(used);
+        used = 0;
     }
 
-    /** Write the buffer up to {@code used} to the file. */
-    private void writeOut() throws TraceFileException
+    /** Write the buffer's first {@code end} bytes to the file. */
+    private void writeOut(final int end) throws TraceFileException
     {
-        bytes.limit(used).position(0);
+        bytes.limit(end).position(0);
         try
         {
             while (bytes.hasRemaining())
@@ -248,8 +249,10 @@ public final class PcapWriter implements AutoCloseable
         {
             throw new TraceFileException(path + ": cannot write (" + ex.getMessage() + ")");
         }
-        bytes.clear();
-        used = 0;
+        finally
+        {
+            bytes.clear();
+        }
     }
 
     /** Flush and close; the file is complete on return. */

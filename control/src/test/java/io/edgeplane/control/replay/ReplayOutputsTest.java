@@ -3,6 +3,8 @@ package io.edgeplane.control.replay;
 import io.edgeplane.config.ConfigLoader;
 import io.edgeplane.config.DataplaneConfig;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,13 +23,15 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The replay's outputs against a naive reference: each vector's frames, cut early at {@code 8 MiB} of frame bytes,
  * stably sorted by timestamp ({@link List#sort}) and written per port as pcap records built here from the format.
  * Random vectors with many equal and out-of-order timestamps, vectors larger than a writer's buffer, and vectors
- * past the 8 MiB cut; every file must match byte for byte, and only ports that got frames have one.
+ * past the 8 MiB cut; every file must match byte for byte, and only ports that got frames have one. And a write
+ * failure in the middle of a vector leaves the writer able to fail again cleanly, as the replay's cleanup needs.
  */
 class ReplayOutputsTest
 {
@@ -84,6 +88,29 @@ class ReplayOutputsTest
             }
         }
         assertTrue(expected.size() > 2, "the random vectors reached several files");
+    }
+
+    @Test
+    void aFullDiskInTheMiddleOfAVectorEndsInTheWriteErrorOnly() throws Exception
+    {
+        Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/full")), "needs /dev/full (writes fail: no space)");
+        final PcapWriter writer = new PcapWriter(Path.of("/dev/full"));
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[1500]);
+        writer.append(frame, 0, 1500, 5_000_000L);
+        writer.endVector();
+        // A vector out of timestamp order that outgrows the buffer: writing out the vector before it fails.
+        final TraceFileException failure = assertThrows(TraceFileException.class, () ->
+        {
+            for (int i = 0; i < 1_000; i++)
+            {
+                writer.append(frame, 0, 1500, 1_000_000L - i);
+            }
+        });
+        assertTrue(failure.getMessage().contains("No space left on device"), failure.getMessage());
+        // What a replay does next (ReplayOutputs.discard): end the vector and close; a write error again, nothing else.
+        writer.endVector();
+        final TraceFileException onClose = assertThrows(TraceFileException.class, writer::close);
+        assertTrue(onClose.getMessage().contains("No space left on device"), onClose.getMessage());
     }
 
     /** The reference: vectors cut at 8 MiB of frame bytes, each part stably sorted by time, then per port. */
