@@ -244,7 +244,7 @@ public final class Replay
                     {
                         throw sinkFailure;
                     }
-                    outputs.writeStaged();
+                    outputs.endVector();
                     packets += merged;
                     merged = 0;
                     Arrays.fill(droppedOnce, false);

@@ -46,7 +46,7 @@ final class ReplayOutputs
     {
         if (used + bytes > VECTOR_BYTES)
         {
-            writeStaged();
+            endVector();
         }
         final PcapWriter writer = writer(toPort);
         if (!writer.inVector())
@@ -58,7 +58,7 @@ final class ReplayOutputs
     }
 
     /** End the current vector: each file gets its frames in timestamp order. */
-    void writeStaged()
+    void endVector()
     {
         for (int i = 0; i < touchedCount; i++)
         {

@@ -71,7 +71,7 @@ class ReplayOutputsTest
                 frames.add(new Frame(port, data, nanos));
                 outputs.stage(port, new UnsafeBuffer(data), 0, length, nanos);
             }
-            outputs.writeStaged();
+            outputs.endVector();
             reference(frames, expected);
             base += 1_000_000L;
         }
