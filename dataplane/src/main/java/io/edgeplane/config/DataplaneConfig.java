@@ -3,6 +3,7 @@ package io.edgeplane.config;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,9 +57,9 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         @JsonProperty("routes") final List<RouteConfig> routes,
         @JsonProperty("neighbors") final List<NeighborConfig> neighbors,
         @JsonProperty("flowHashSeed") final Integer flowHashSeed,
-        @JsonProperty("nat") final NatConfig nat,
-        @JsonProperty("serviceNetwork") final ServiceNetworkConfig serviceNetwork,
-        @JsonProperty("services") final List<ServiceConfig> services,
+        @JsonProperty("nat") @JsonDeserialize(using = Lazily.class) final NatConfig nat,
+        @JsonProperty("serviceNetwork") @JsonDeserialize(using = Lazily.class) final ServiceNetworkConfig serviceNetwork,
+        @JsonProperty("services") @JsonDeserialize(using = Lazily.class) final List<ServiceConfig> services,
         @JsonProperty("workers") final Integer workers)
     {
         if (ports == null || ports.isEmpty())

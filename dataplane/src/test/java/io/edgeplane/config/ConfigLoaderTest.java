@@ -76,6 +76,13 @@ class ConfigLoaderTest
         "{ \"ports\": [ PORT ], \"neighbors\": [ null ] }                         | neighbors[0]: must not be null",
         "{ \"ports\": [ PORT ], \"services\": [ null ] }                          | services[0]: must not be null",
         "{ \"ports\": [ PORT ], \"nat\": { \"inside\": [ null ] } }               | nat.inside[0]: must not be null",
+        "{ \"ports\": [ PORT ], \"nat\": \"on\" }                                  | nat: must be a JSON object",
+        "{ \"ports\": [ PORT ], \"nat\": { \"inside\": [\"Port1\"], \"outside\": \"Port1\", \"timeouts\": { \"udp\": \"x\" } } } | nat.timeouts.udp: must be an integer",
+        "{ \"ports\": [ PORT ], \"serviceNetwork\": { \"colour\": 1 } }            | serviceNetwork.colour: unknown field",
+        "{ \"ports\": [ PORT ], \"services\": {} }                                 | services: must be an array",
+        "{ \"ports\": [ PORT ], \"services\": [ {} ] }                             | services[0].name: missing",
+        "{ \"ports\": [ PORT ], \"services\": [ { \"name\": \"a\", \"ports\": [ { \"port\": \"80\" } ] } ] } | services[0].ports[0].port: must be an integer",
+        "{ \"ports\": [ PORT ], \"services\": [ { \"name\": \"a\", \"ports\": [ { \"port\": 80 } ], \"backends\": [ { \"ip\": \"10.4.0.2\" }, { \"ip\": \"10.4.0.300\" } ] } ] } | services[0].backends[1].ip: not an IPv4 address",
     })
     void shouldRejectWithFieldAndReason(final String json, final String expected)
     {
