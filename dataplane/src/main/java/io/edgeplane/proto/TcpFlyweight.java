@@ -108,6 +108,20 @@ public final class TcpFlyweight
         return this;
     }
 
+    /**
+     * Make the header a bare one with {@code flags} (a reset, RFC 9293 3.10.7.1): no options, window, checksum and
+     * urgent pointer zero. Ports, sequence and acknowledgment numbers stay as the caller set them; the checksum is
+     * {@link #updateChecksum}'s job once the addresses are final.
+     */
+    public TcpFlyweight bareHeader(final int flags)
+    {
+        buffer.putByte(offset + DATA_OFFSET_OFFSET, (byte)(MIN_HEADER_LENGTH / 4 << 4));
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)flags);
+        buffer.putInt(offset + WINDOW_OFFSET, 0); // window and checksum
+        buffer.putShort(offset + CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
+        return this;
+    }
+
     /** Full checksum with the IPv4 pseudo-header over {@code segmentLength} bytes (header + payload). */
     public TcpFlyweight updateChecksum(final int source, final int destination, final int segmentLength)
     {

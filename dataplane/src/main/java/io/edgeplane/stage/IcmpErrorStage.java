@@ -173,15 +173,12 @@ public final class IcmpErrorStage extends Stage
         buffer.putInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, acked ? acknowledgment : 0, NetworkOrder.NETWORK_ORDER);
         buffer.putInt(tcp + TcpFlyweight.ACKNOWLEDGMENT_OFFSET, acked ? 0 : sequence + length,
             NetworkOrder.NETWORK_ORDER);
-        buffer.putByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET, (byte)(TcpFlyweight.MIN_HEADER_LENGTH / 4 << 4));
-        buffer.putByte(tcp + TcpFlyweight.FLAGS_OFFSET,
-            (byte)(acked ? TcpFlyweight.FLAG_RST : TcpFlyweight.FLAG_RST | TcpFlyweight.FLAG_ACK));
-        buffer.putInt(tcp + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
-        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
+        tcpHeader.wrap(buffer, tcp)
+            .bareHeader(acked ? TcpFlyweight.FLAG_RST : TcpFlyweight.FLAG_RST | TcpFlyweight.FLAG_ACK);
         ip.versionAndIhl(4, 5).tos(0).totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH)
             .identification(identification++ & 0xFFFF).flagsAndFragmentOffset(0).ttl(ERROR_TTL)
             .protocol(Ipv4Flyweight.PROTOCOL_TCP).source(destination).destination(source).updateHeaderChecksum();
-        tcpHeader.wrap(buffer, tcp).updateChecksum(destination, source, TcpFlyweight.MIN_HEADER_LENGTH);
+        tcpHeader.updateChecksum(destination, source, TcpFlyweight.MIN_HEADER_LENGTH);
         pool.frameOffset(h, l3);
         pool.frameLength(h, Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH);
         pool.flags(h, pool.flags(h) | PacketPool.FLAG_LOCAL_ORIGIN);

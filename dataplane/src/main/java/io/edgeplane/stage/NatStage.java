@@ -453,10 +453,7 @@ public final class NatStage extends FeatureStage
             final int sequence = buffer.getInt(at, NetworkOrder.NETWORK_ORDER);
             buffer.putInt(at, sequence + 1, NetworkOrder.NETWORK_ORDER);
         }
-        buffer.putByte(l4 + TcpFlyweight.DATA_OFFSET_OFFSET, (byte)(TcpFlyweight.MIN_HEADER_LENGTH / 4 << 4));
-        buffer.putByte(l4 + TcpFlyweight.FLAGS_OFFSET, (byte)(TcpFlyweight.FLAG_RST | flags & TcpFlyweight.FLAG_ACK));
-        buffer.putInt(l4 + TcpFlyweight.WINDOW_OFFSET, 0); // window and checksum
-        buffer.putShort(l4 + TcpFlyweight.CHECKSUM_OFFSET + 2, (short)0); // urgent pointer
+        tcp.bareHeader(TcpFlyweight.FLAG_RST | flags & TcpFlyweight.FLAG_ACK);
         ip.totalLength(ihl + TcpFlyweight.MIN_HEADER_LENGTH).updateHeaderChecksum();
         tcp.updateChecksum(ip.source(), ip.destination(), TcpFlyweight.MIN_HEADER_LENGTH);
         pool.frameLength(h, l3 - pool.frameOffset(h) + ihl + TcpFlyweight.MIN_HEADER_LENGTH);
