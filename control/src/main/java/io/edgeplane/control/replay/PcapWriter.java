@@ -123,12 +123,6 @@ public final class PcapWriter implements AutoCloseable
         frames++;
     }
 
-    /** True while a vector is open (frames appended since the last {@link #endVector}). */
-    public boolean inVector()
-    {
-        return vectorStart >= 0;
-    }
-
     /** End the open vector: its records, stably ordered by timestamp, may now be written to the file. */
     public void endVector()
     {
@@ -197,12 +191,11 @@ public final class PcapWriter implements AutoCloseable
             }
             order[j + 1] = item;
         }
-        final int start = recordOffsets[0];
+        final int start = vectorStart;
         final int total = used - start;
-        if (scratch == null || scratch.capacity() < total)
+        if (scratch == null || scratch.capacity() < buffer.capacity())
         {
-            scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
-                Math.max(BUFFER_SIZE, Integer.highestOneBit(Math.max(total, 1) - 1) << 1), 64));
+            scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(buffer.capacity(), 64));
         }
         int at = 0;
         for (int k = 0; k < n; k++)

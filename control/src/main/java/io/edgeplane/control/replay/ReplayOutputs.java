@@ -26,9 +26,7 @@ final class ReplayOutputs
     private final Path outDir;
     private final PcapWriter[] portWriters;
     private PcapWriter dropWriter;
-    // The writers with frames in the current vector, and the frame bytes it holds.
-    private final PcapWriter[] touched;
-    private int touchedCount;
+    /** The frame bytes the current vector holds. */
     private int used;
     private final Map<String, Path> files = new TreeMap<>();
 
@@ -37,7 +35,6 @@ final class ReplayOutputs
         this.config = config;
         this.outDir = outDir;
         this.portWriters = new PcapWriter[config.ports().size()];
-        this.touched = new PcapWriter[portWriters.length + 1];
     }
 
     /** Add a frame for {@code port} ({@link #DROPS} for drops.pcap) to the current vector. */
@@ -48,24 +45,24 @@ final class ReplayOutputs
         {
             endVector();
         }
-        final PcapWriter writer = writer(toPort);
-        if (!writer.inVector())
-        {
-            touched[touchedCount++] = writer;
-        }
-        writer.append(source, from, bytes, nanos);
+        writer(toPort).append(source, from, bytes, nanos);
         used += bytes;
     }
 
-    /** End the current vector: each file gets its frames in timestamp order. */
+    /** End the current vector: each file gets its frames in timestamp order (a writer without any has none open). */
     void endVector()
     {
-        for (int i = 0; i < touchedCount; i++)
+        for (final PcapWriter writer : portWriters)
         {
-            touched[i].endVector();
-            touched[i] = null;
+            if (writer != null)
+            {
+                writer.endVector();
+            }
         }
-        touchedCount = 0;
+        if (dropWriter != null)
+        {
+            dropWriter.endVector();
+        }
         used = 0;
     }
 
