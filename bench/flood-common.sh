@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the veth flood benchmarks (veth-forwarding.sh, nat-forwarding.sh, service-forwarding.sh), after
 # netns-common.sh. The caller sets P (namespace and device prefix), TARGET (the address the flood is sent to),
 # DURATION and LIMIT; this builds the namespaces $P-cl (client 10.1.0.10 on $P-c1), $P-gw (ports $P-p1, $P-p2 with
@@ -12,6 +13,7 @@ ip -n "$P-sv" addr add 10.2.0.20/24 dev "$P-s2"
 ip -n "$P-gw" link set "$P-p1" address 02:00:00:00:01:01
 ip -n "$P-gw" link set "$P-p2" address 02:00:00:00:02:01
 for pair in "$P-cl $P-c1" "$P-sv $P-s2" "$P-gw $P-p1" "$P-gw $P-p2"; do
+    # shellcheck disable=SC2086 # "namespace device", split on purpose
     set -- $pair
     ip -n "$1" link set "$2" up
 done

@@ -12,7 +12,7 @@ FRAMES="${1:-1000000}"
 ROUNDS="${ROUNDS:-5}"
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 1; }
 shift || true
-SIZES=("${@:-64 1000}")
+if [ "$#" -gt 0 ]; then SIZES=("$@"); else SIZES=(64 1000); fi
 command -v tcprewrite >/dev/null || { echo "tcprewrite not found: apt-get install -y tcpreplay" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time not found: apt-get install -y time" >&2; exit 1; }
 WORK="$(mktemp -d /tmp/edgeplane-replay-bench.XXXXXX)"
@@ -28,8 +28,9 @@ measure() { # label, command...
     printf "%-28s %8.2f s wall %9.1f MB peak RSS\n" "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-for size in ${SIZES[*]}; do
+for size in "${SIZES[@]}"; do
     trace="$WORK/trace-$size.pcap"
+    # shellcheck disable=SC2086 # the JVM flags, split on purpose
     java $FLAGS -cp "$ROOT/bench/target/benchmarks.jar" io.edgeplane.bench.TraceGenerator "$trace" "$FRAMES" "$size"
     echo "trace: $FRAMES frames of $size bytes, $(du -m "$trace" | cut -f1) MB"
     ours=(); theirs=(); kept=0

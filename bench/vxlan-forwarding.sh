@@ -25,6 +25,7 @@ ip -n epx-n2 addr add 10.3.0.2/24 dev epx-nu
 ip -n epx-gw link set epx-p1 address 02:00:00:00:01:01
 ip -n epx-gw link set epx-p3 address 02:00:00:00:03:01
 for pair in "epx-pod epx-pc" "epx-n2 epx-nu" "epx-gw epx-p1" "epx-gw epx-p3"; do
+    # shellcheck disable=SC2086 # "namespace device", split on purpose
     set -- $pair
     ip -n "$1" link set "$2" up
 done
