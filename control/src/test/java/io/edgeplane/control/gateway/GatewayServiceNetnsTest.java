@@ -261,8 +261,12 @@ class GatewayServiceNetnsTest
         assertTrue(curl.waitFor(15, TimeUnit.SECONDS), "ended, not hung");
         final double seconds = (System.nanoTime() - removedAt) / 1e9;
         assertNotEquals(0, curl.exitValue(), "the transfer is cut");
+        // What the gateway saw, for a failure to explain itself: resets it sent for the gone backend, its drops.
+        final JsonNode counters = MAPPER.readTree(Netns.exec(10, GW, "curl", "-s", "http://127.0.0.1:" + apiPort +
+            "/v1/counters").output());
         assertTrue(seconds < 5, "ended promptly (a reset: from a live backend at the client's next segment, or from " +
-            "the gateway at the gone backend's next), " + seconds + " s");
+            "the gateway at the gone backend's next), " + seconds + " s; curl exit " + curl.exitValue() +
+            ", gateway events " + counters.path("events") + ", drops " + counters.path("drops"));
         setBackends(BACKEND_IPS);
     }
 
