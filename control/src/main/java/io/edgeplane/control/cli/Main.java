@@ -18,8 +18,8 @@ public final class Main implements Runnable
 {
     /** The subcommands, in the order help lists them. */
     private static final List<Class<?>> SUBCOMMANDS = List.of(DemoCommand.class, ReplayCommand.class,
-        BenchCommand.class, FibCommand.class, GatewayCommand.class, ControlCommands.Route.class,
-        ControlCommands.Port.class, ControlCommands.Neighbor.class, ControlCommands.Nat.class,
+        ReplayServerCommand.class, BenchCommand.class, FibCommand.class, GatewayCommand.class,
+        ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class, ControlCommands.Nat.class,
         ControlCommands.Service.class, ControlCommands.Kubernetes.class, ControlCommands.Counters.class,
         ControlCommands.Runtime.class, ControlCommands.Trace.class);
 
@@ -31,6 +31,15 @@ public final class Main implements Runnable
 
     public static void main(final String[] args)
     {
+        // A replay goes to a running replay server when there is one: a warm JVM, no start and no JIT warm-up.
+        if (args.length > 0 && args[0].equals("replay"))
+        {
+            final int served = ReplayServer.Client.replay(args);
+            if (served != ReplayServer.Client.NOT_SERVED)
+            {
+                System.exit(served);
+            }
+        }
         System.exit(execute(args));
     }
 
@@ -41,6 +50,16 @@ public final class Main implements Runnable
 
     /** Run with errors going to {@code err}: tests read the one-line messages from there. */
     public static int execute(final java.io.PrintWriter err, final String... args)
+    {
+        return execute(null, err, null, args);
+    }
+
+    /**
+     * Run with help going to {@code out} (null: standard output) and errors to {@code err}; a replay the arguments
+     * name runs as {@code replay} (a replay server's, for its client), or as a new {@link ReplayCommand} when null.
+     */
+    static int execute(final java.io.PrintWriter out, final java.io.PrintWriter err, final ReplayCommand replay,
+        final String... args)
     {
         // picocli looks for Groovy's Closure class when it first creates a command, unless told not to: a class that
         // is on no jar made the JVM open every jar of the class path (47 of them) to search it, about 30 ms of each
@@ -53,7 +72,18 @@ public final class Main implements Runnable
         final Class<?> named = args.length > 0 ? subcommand(args[0]) : null;
         for (final Class<?> subcommand : named != null ? List.of(named) : SUBCOMMANDS)
         {
-            commandLine.addSubcommand(subcommand);
+            if (subcommand == ReplayCommand.class && replay != null)
+            {
+                commandLine.addSubcommand(replay);
+            }
+            else
+            {
+                commandLine.addSubcommand(subcommand);
+            }
+        }
+        if (out != null)
+        {
+            commandLine.setOut(out);
         }
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->

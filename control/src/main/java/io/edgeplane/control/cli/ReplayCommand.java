@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 @Command(name = "replay", description = "Replay a pcap trace through a configuration.")
 public final class ReplayCommand implements Callable<Integer>
@@ -45,22 +47,56 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--routes", description = "route file ('prefix/len nexthop [metric]' lines) added to the config")
     Path routes;
 
+    /** Where this replay runs: this process, or a replay server on behalf of a client. */
+    private final Caller caller;
+
+    /** For picocli: a replay run by this process, for its own user at its own terminal. */
+    public ReplayCommand()
+    {
+        this(Caller.THIS_PROCESS);
+    }
+
+    /** A replay run for {@code caller} (a {@link ReplayServer}'s client). */
+    ReplayCommand(final Caller caller)
+    {
+        this.caller = caller;
+    }
+
+    /**
+     * Who a replay runs for: the working directory that relative paths are resolved against (null: this
+     * process's own), where the summary and the progress line go, whether that stderr is a terminal, and whether
+     * the caller has gone (a served replay is then abandoned; its outputs are removed as after any failure).
+     */
+    record Caller(Path directory, PrintStream out, PrintStream err, boolean terminal, BooleanSupplier gone)
+    {
+        static final Caller THIS_PROCESS = new Caller(null, System.out, System.err, Terminal.stderr(), () -> false);
+
+        Path resolve(final Path path)
+        {
+            return directory == null || path == null ? path : directory.resolve(path);
+        }
+    }
+
     @Override
     public Integer call()
     {
-        final ReplayResult result = replay(config, in, out, inPort, trace, routes);
-        printSummary(System.out, result, false);
+        final ReplayResult result = replay(caller, caller.resolve(config), in, caller.resolve(out), inPort, trace,
+            caller.resolve(routes));
+        // The files as the caller named them: a served replay writes to absolute paths.
+        final Path given = out;
+        final Path resolved = caller.resolve(out);
+        printSummary(caller.out(), result, false, file -> given.resolve(resolved.relativize(file)));
         return 0;
     }
 
     static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace,
         final Path routeFile)
     {
-        return replay(config, List.of(in.toString()), out, inPort, trace, routeFile);
+        return replay(Caller.THIS_PROCESS, config, List.of(in.toString()), out, inPort, trace, routeFile);
     }
 
-    static ReplayResult replay(final Path config, final List<String> in, final Path out, final String inPort,
-        final int trace, final Path routeFile)
+    static ReplayResult replay(final Caller caller, final Path config, final List<String> in, final Path out,
+        final String inPort, final int trace, final Path routeFile)
     {
         if (trace < 0)
         {
@@ -74,14 +110,33 @@ public final class ReplayCommand implements Callable<Integer>
         }
         try
         {
+            final PrintStream err = caller.err();
+            final BooleanSupplier gone = caller.gone();
             // On stderr when it is a terminal, whatever stdout is (the summary may go to a file).
-            final Replay.Progress progress = !Terminal.stderr() ? null : (packets, nanos) ->
-                System.err.printf("\r%,d packets  %.1f s  %.2f Mpps ", packets, nanos / 1e9, packets * 1e3 / nanos);
-            final ReplayResult result = Replay.run(dataplaneConfig, inputs(dataplaneConfig, in, port), trace, out,
-                progress);
-            if (progress != null && result.packets() >= Replay.PROGRESS_FRAMES)
+            final Replay.Progress progress = caller == Caller.THIS_PROCESS && !caller.terminal() ? null :
+                new Replay.Progress()
+                {
+                    @Override
+                    public void update(final long packets, final long nanos)
+                    {
+                        if (caller.terminal())
+                        {
+                            err.printf("\r%,d packets  %.1f s  %.2f Mpps ", packets, nanos / 1e9,
+                                packets * 1e3 / nanos);
+                        }
+                    }
+
+                    @Override
+                    public boolean cancelled()
+                    {
+                        return gone.getAsBoolean();
+                    }
+                };
+            final ReplayResult result = Replay.run(dataplaneConfig, inputs(caller, dataplaneConfig, in, port), trace,
+                out, progress);
+            if (caller.terminal() && result.packets() >= Replay.PROGRESS_FRAMES)
             {
-                System.err.println();
+                err.println();
             }
             return result;
         }
@@ -96,7 +151,8 @@ public final class ReplayCommand implements Callable<Integer>
     }
 
     /** {@code FILE} (entering on {@code --in-port}) or {@code PORT=FILE} per input; each port at most once. */
-    static List<Replay.Input> inputs(final DataplaneConfig config, final List<String> in, final int inPort)
+    static List<Replay.Input> inputs(final Caller caller, final DataplaneConfig config, final List<String> in,
+        final int inPort)
     {
         final List<Replay.Input> inputs = new ArrayList<>();
         final Set<Integer> ports = new HashSet<>();
@@ -104,7 +160,7 @@ public final class ReplayCommand implements Callable<Integer>
         {
             final int eq = value.indexOf('=');
             final int port = eq > 0 ? config.portIndex(value.substring(0, eq)) : -1;
-            if (port < 0 && eq > 0 && !Files.exists(Path.of(value)))
+            if (port < 0 && eq > 0 && !Files.exists(caller.resolve(Path.of(value))))
             {
                 throw new Main.UserError("--in " + value + ": unknown port " + value.substring(0, eq));
             }
@@ -117,7 +173,7 @@ public final class ReplayCommand implements Callable<Integer>
             {
                 throw new Main.UserError("--in " + value + ": no file given (PORT=FILE or FILE)");
             }
-            inputs.add(new Replay.Input(Path.of(file), port >= 0 ? port : inPort));
+            inputs.add(new Replay.Input(caller.resolve(Path.of(file)), port >= 0 ? port : inPort));
         }
         return inputs;
     }
@@ -142,6 +198,13 @@ public final class ReplayCommand implements Callable<Integer>
 
     static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace)
     {
+        printSummary(out, result, withTrace, file -> file);
+    }
+
+    /** @param named how the caller names a written file (relative to its directory, as it named the output). */
+    static void printSummary(final PrintStream out, final ReplayResult result, final boolean withTrace,
+        final UnaryOperator<Path> named)
+    {
         out.printf("replayed %d packets in %.1f ms%s%n", result.packets(), result.elapsedNanos() / 1e6,
             result.packets() < 100_000 ? "" : String.format(" (%.2f Mpps)", result.packets() * 1e3 /
             result.elapsedNanos()));
@@ -165,7 +228,7 @@ public final class ReplayCommand implements Callable<Integer>
         out.println("files:");
         for (final Map.Entry<String, Path> file : result.files().entrySet())
         {
-            out.printf("  %-10s %s%n", file.getKey(), file.getValue());
+            out.printf("  %-10s %s%n", file.getKey(), named.apply(file.getValue()));
         }
     }
 }

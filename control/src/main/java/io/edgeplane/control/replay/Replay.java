@@ -33,11 +33,20 @@ import java.util.Map;
  */
 public final class Replay
 {
-    /** Told about progress every {@link #PROGRESS_FRAMES} frames (a terminal progress line). */
+    /**
+     * Told about progress every {@link #PROGRESS_FRAMES} frames (a terminal progress line), and asked once per
+     * vector whether the replay is still wanted (a replay server's client may have gone).
+     */
     @FunctionalInterface
     public interface Progress
     {
         void update(long packets, long elapsedNanos);
+
+        /** True when nobody waits for this replay any more: it ends as a failure, its outputs removed. */
+        default boolean cancelled()
+        {
+            return false;
+        }
     }
 
     public static final int PROGRESS_FRAMES = 1 << 20;
@@ -105,10 +114,17 @@ public final class Replay
             // hundred vectors, not in this one, which runs once and could only be compiled on stack.
             while (merge.vector())
             {
-                if (progress != null && merge.packets >= nextProgress)
+                if (progress != null)
                 {
-                    nextProgress += PROGRESS_FRAMES;
-                    progress.update(merge.packets, System.nanoTime() - start);
+                    if (progress.cancelled())
+                    {
+                        throw new TraceFileException("replay cancelled after " + merge.packets + " packets");
+                    }
+                    if (merge.packets >= nextProgress)
+                    {
+                        nextProgress += PROGRESS_FRAMES;
+                        progress.update(merge.packets, System.nanoTime() - start);
+                    }
                 }
             }
             outputs.close();

@@ -74,6 +74,9 @@ class ReplayProgressTest
 
     private static int run(final ProcessBuilder builder) throws Exception
     {
+        // The replay runs in this process, not in a replay server the developer may have running (its own test
+        // is ReplayServerTest).
+        builder.environment().put(ReplayServer.ENVIRONMENT, "off");
         final Process process = builder.start();
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "replay did not end within 120 s");
         return process.exitValue();
