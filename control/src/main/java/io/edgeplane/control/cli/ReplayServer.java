@@ -282,11 +282,20 @@ final class ReplayServer implements AutoCloseable
             {
                 try (client)
                 {
-                    serveOne(client);
+                    try
+                    {
+                        serveOne(client);
+                    }
+                    catch (final IOException | RuntimeException ex)
+                    {
+                        // A request that is not one, or a client gone mid-answer: that client only. Said before the
+                        // connection closes, so that a client that sees it closed finds the reason in the log.
+                        log.println("replay server: a client was dropped: " + ex.getMessage());
+                    }
                 }
-                catch (final IOException ex)
+                catch (final IOException closeFailed)
                 {
-                    log.println("replay server: a client was dropped: " + ex.getMessage());
+                    log.println("replay server: closing a connection failed: " + closeFailed.getMessage());
                 }
                 idleSince = System.nanoTime();
                 // The replay's tables (most of it DIR-24-8's 64 MiB tbl24) and its off-heap packet pool are
@@ -380,7 +389,8 @@ final class ReplayServer implements AutoCloseable
             {
                 arguments[i] = in.readUTF();
             }
-            if (!Path.of(directory).isAbsolute() || count == 0 || !arguments[0].equals("replay"))
+            if (directory.indexOf('\0') >= 0 || !Path.of(directory).isAbsolute() || count == 0 ||
+                !arguments[0].equals("replay"))
             {
                 throw new IOException("not an edgeplane replay request");
             }
@@ -673,10 +683,16 @@ final class ReplayServer implements AutoCloseable
         static byte[] request(final String[] arguments, final Path directory, final boolean terminal)
             throws IOException
         {
+            return request(arguments, directory.toString(), terminal);
+        }
+
+        static byte[] request(final String[] arguments, final String directory, final boolean terminal)
+            throws IOException
+        {
             final ByteArrayOutputStream body = new ByteArrayOutputStream();
             final DataOutputStream data = new DataOutputStream(body);
             data.writeUTF(build());
-            data.writeUTF(directory.toString());
+            data.writeUTF(directory);
             data.writeBoolean(terminal);
             data.writeInt(arguments.length);
             for (final String argument : arguments)

@@ -293,7 +293,55 @@ class ReplayServerTest
             final Served served = next.get(60, TimeUnit.SECONDS);
             assertEquals(0, served.code(), served.err());
             assertTrue(log().contains("no complete request within " + TIMEOUT_MS + " ms"), log());
-            assertEquals(-1, silent.read(ByteBuffer.allocate(1)), "the silent client was disconnected");
+            assertTrue(closed(silent), "the silent client was disconnected");
+        }
+    }
+
+    @Test
+    void shouldDropRequestsThatAreNotOnesAndServeTheNext() throws Exception
+    {
+        final Path work = workDirectory();
+        final byte[] valid = ReplayServer.Client.request(new String[] {"replay", "--help"}, work, false);
+        final byte[] wrongMagic = valid.clone();
+        wrongMagic[0] ^= 1;
+        final byte[] hugeLength = valid.clone();
+        ByteBuffer.wrap(hugeLength).putInt(4, Integer.MAX_VALUE);
+        final List<byte[]> requests = List.of(wrongMagic, hugeLength,
+            ReplayServer.Client.request(new String[] {"replay", "--help"}, "relative", false),
+            ReplayServer.Client.request(new String[] {"replay", "--help"}, "/tmp/a\0b", false),
+            ReplayServer.Client.request(new String[] {"fib", "lookup"}, work, false),
+            ReplayServer.Client.request(new String[0], work, false),
+            java.util.Arrays.copyOf(valid, valid.length - 3));
+        for (final byte[] request : requests)
+        {
+            try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(server.socket())))
+            {
+                client.write(ByteBuffer.wrap(request));
+                if (request.length == valid.length - 3)
+                {
+                    client.shutdownOutput(); // the request cut short, then the end
+                }
+                // Bounded: a server that stopped serving leaves the connection in its backlog, unanswered.
+                assertTrue(CompletableFuture.supplyAsync(() -> closed(client)).get(30, TimeUnit.SECONDS),
+                    "no answer, the connection closed");
+            }
+        }
+        assertEquals(requests.size(), log().lines().filter(line -> line.contains("a client was dropped")).count(),
+            log());
+        assertEquals(0, CompletableFuture.supplyAsync(() -> served(work, "replay", "--help")).get(30,
+            TimeUnit.SECONDS).code(), "still serving");
+    }
+
+    /** The server closed the connection without a frame (an end, or a reset: it left the request unread). */
+    private static boolean closed(final SocketChannel client)
+    {
+        try
+        {
+            return client.read(ByteBuffer.allocate(64)) == -1;
+        }
+        catch (final IOException ex)
+        {
+            return ex.getMessage() != null && ex.getMessage().contains("Connection reset");
         }
     }
 
