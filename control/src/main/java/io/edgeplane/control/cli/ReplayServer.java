@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -31,6 +32,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A resident replay service, so that a replay need not start a JVM and warm its JIT: {@code edgeplane
@@ -75,12 +77,15 @@ final class ReplayServer implements AutoCloseable
     private final long writeTimeoutMillis;
     private final PrintStream log;
     private final String build;
+    /** The jars this JVM runs from, as {@link #build()} sees them now, and as they were when it started. */
+    private final Supplier<String> currentJars;
+    private final String jarsAtStart;
     private volatile boolean closed;
     private long served;
 
     private ReplayServer(final Path socket, final ServerSocketChannel channel, final long idleMillis,
-        final long requestTimeoutMillis, final long writeTimeoutMillis, final String build, final PrintStream log)
-        throws IOException
+        final long requestTimeoutMillis, final long writeTimeoutMillis, final String build,
+        final Supplier<String> currentJars, final PrintStream log) throws IOException
     {
         this.socket = socket;
         this.channel = channel;
@@ -89,6 +94,8 @@ final class ReplayServer implements AutoCloseable
         this.writeTimeoutMillis = writeTimeoutMillis;
         this.log = log;
         this.build = build;
+        this.currentJars = currentJars;
+        this.jarsAtStart = currentJars.get();
         channel.configureBlocking(false);
         selector = Selector.open();
         channel.register(selector, SelectionKey.OP_ACCEPT);
@@ -170,12 +177,15 @@ final class ReplayServer implements AutoCloseable
     /** Listen on {@code socket}; a dead server's socket is replaced, a live one's is an error. */
     static ReplayServer open(final Path socket, final long idleMillis, final PrintStream log)
     {
-        return open(socket, idleMillis, REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS, build(), log);
+        return open(socket, idleMillis, REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS, build(), ReplayServer::build, log);
     }
 
-    /** With other timeouts for a client's request and for its reading of the answer, and another build (tests). */
+    /**
+     * With other timeouts for a client's request and for its reading of the answer, another build to answer to,
+     * and another view of its own jars (tests).
+     */
     static ReplayServer open(final Path socket, final long idleMillis, final long requestTimeoutMillis,
-        final long writeTimeoutMillis, final String build, final PrintStream log)
+        final long writeTimeoutMillis, final String build, final Supplier<String> currentJars, final PrintStream log)
     {
         final Path directory = socket.toAbsolutePath().getParent();
         try
@@ -221,7 +231,7 @@ final class ReplayServer implements AutoCloseable
             channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(socket));
             return new ReplayServer(socket, channel, idleMillis, requestTimeoutMillis, writeTimeoutMillis, build,
-                log);
+                currentJars, log);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -251,7 +261,7 @@ final class ReplayServer implements AutoCloseable
         return served;
     }
 
-    /** Serve clients, one at a time, until {@link #close} or the idle timeout. */
+    /** Serve clients, one at a time, until {@link #close}, the idle timeout, or a rebuild of its jars. */
     void serve() throws IOException
     {
         long idleSince = System.nanoTime();
@@ -314,6 +324,16 @@ final class ReplayServer implements AutoCloseable
             final SelectionKey key = client.register(wait, SelectionKey.OP_READ);
             final Request request = Request.read(client, wait, key, requestTimeoutMillis);
             final Frames frames = new Frames(client, wait, key, writeTimeoutMillis);
+            if (!currentJars.get().equals(jarsAtStart))
+            {
+                // Rebuilt under it: the classes this JVM has not loaded yet would come from jars that are not the
+                // ones it started with (a replay of another kind of config loads new ones). Send this client and
+                // every later one away (they replay themselves) and end; a new server runs the new build.
+                frames.send(STALE, new byte[0]);
+                log.println("replay server: its jars were rebuilt since it started; exiting (start it again)");
+                closed = true;
+                return;
+            }
             if (!request.build.equals(build))
             {
                 frames.send(STALE, new byte[0]);
@@ -608,6 +628,7 @@ final class ReplayServer implements AutoCloseable
             {
                 return NOT_SERVED; // a socket left by a server that is gone
             }
+            boolean answered = false;
             try (channel)
             {
                 channel.write(ByteBuffer.wrap(request(arguments, directory, terminal)));
@@ -617,10 +638,9 @@ final class ReplayServer implements AutoCloseable
                     final int kind = in.read();
                     if (kind < 0)
                     {
-                        err.println("edgeplane: error: the replay server at " + socket +
-                            " ended the connection without an answer");
-                        return Main.EXIT_FAILURE;
+                        throw new EOFException("the connection ended");
                     }
+                    answered = true;
                     final int length = in.readInt();
                     if (length < 0 || length > MAX_REQUEST)
                     {
@@ -659,7 +679,16 @@ final class ReplayServer implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                err.println("edgeplane: error: lost the replay server at " + socket + " (" + ex.getMessage() + ")");
+                if (!answered)
+                {
+                    // Nothing was printed for this replay yet (a server stopped, killed, or ending after a rebuild
+                    // with clients waiting): the replay can still be done here, from the start.
+                    err.println("edgeplane: the replay server at " + socket + " closed the connection without an " +
+                        "answer (" + ex.getMessage() + "); replaying here");
+                    return NOT_SERVED;
+                }
+                err.println("edgeplane: error: the replay server at " + socket + " ended the connection before " +
+                    "the replay's end (" + ex.getMessage() + ")");
                 return Main.EXIT_FAILURE;
             }
         }

@@ -55,6 +55,9 @@ class ReplayServerTest
     private Thread serving;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private volatile Throwable serveFailure;
+    /** The server's view of its own jars: a test changes it as a rebuild would. */
+    private final java.util.concurrent.atomic.AtomicReference<String> jars =
+        new java.util.concurrent.atomic.AtomicReference<>("jars as started");
 
     private record Served(int code, String out, String err)
     {
@@ -68,7 +71,7 @@ class ReplayServerTest
 
     private ReplayServer start(final Path socket, final String build)
     {
-        final ReplayServer started = ReplayServer.open(socket, 0, TIMEOUT_MS, TIMEOUT_MS, build,
+        final ReplayServer started = ReplayServer.open(socket, 0, TIMEOUT_MS, TIMEOUT_MS, build, jars::get,
             new PrintStream(log, true, StandardCharsets.UTF_8));
         serving = new Thread(() ->
         {
@@ -207,7 +210,7 @@ class ReplayServerTest
     void shouldSendAClientOfAnotherBuildAwaySoThatItReplaysItself() throws Exception
     {
         final ReplayServer other = ReplayServer.open(tmp.resolve("other").resolve("replay.sock"), 0, TIMEOUT_MS,
-            TIMEOUT_MS, "another build", new PrintStream(log, true, StandardCharsets.UTF_8));
+            TIMEOUT_MS, "another build", () -> "its jars", new PrintStream(log, true, StandardCharsets.UTF_8));
         final Thread otherServing = new Thread(() ->
         {
             try
@@ -233,6 +236,61 @@ class ReplayServerTest
         {
             other.close();
             otherServing.join(10_000);
+        }
+    }
+
+    @Test
+    void shouldEndWhenItsJarsWereRebuiltAndSendClientsToReplayThemselves() throws Exception
+    {
+        final Path work = workDirectory();
+        assertEquals(0, served(work, "replay", "--help").code());
+        jars.set("jars after a rebuild");
+        final Served after = CompletableFuture.supplyAsync(() -> served(work, "replay", "--config", "config.json",
+            "--in", "trace.pcap", "--out", "out")).get(30, TimeUnit.SECONDS);
+        assertEquals(ReplayServer.Client.NOT_SERVED, after.code());
+        assertTrue(after.err().contains("runs another build (restart it); replaying here"), after.err());
+        assertFalse(Files.exists(work.resolve("out")), "the rebuilt server replayed nothing");
+        serving.join(10_000);
+        assertFalse(serving.isAlive(), "the server ended by itself");
+        assertTrue(log().contains("its jars were rebuilt since it started; exiting"), log());
+    }
+
+    @Test
+    void shouldReplayHereWhenTheServerClosesBeforeAnAnswerAndFailAfterOne() throws Exception
+    {
+        final Path socket = Files.createDirectories(tmp.resolve("fake")).resolve("replay.sock");
+        Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwx------"));
+        try (ServerSocketChannel fake = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            fake.bind(UnixDomainSocketAddress.of(socket));
+            for (final boolean partial : new boolean[] {false, true})
+            {
+                final CompletableFuture<Served> client = CompletableFuture.supplyAsync(() ->
+                    served(socket, tmp, "replay", "--help"));
+                try (SocketChannel accepted = fake.accept())
+                {
+                    accepted.read(ByteBuffer.allocate(8)); // the request's start; then the server is gone
+                    if (partial)
+                    {
+                        final byte[] text = "part of a summary\n".getBytes(StandardCharsets.UTF_8);
+                        accepted.write(ByteBuffer.allocate(5 + text.length).put(ReplayServer.OUT)
+                            .putInt(text.length).put(text).flip());
+                    }
+                }
+                final Served served = client.get(30, TimeUnit.SECONDS);
+                if (partial)
+                {
+                    assertEquals(Main.EXIT_FAILURE, served.code(), "half an answer cannot be replayed again");
+                    assertEquals("part of a summary\n", served.out());
+                    assertTrue(served.err().contains("ended the connection before the replay's end"), served.err());
+                }
+                else
+                {
+                    assertEquals(ReplayServer.Client.NOT_SERVED, served.code());
+                    assertTrue(served.err().contains("closed the connection without an answer (") &&
+                        served.err().contains("); replaying here"), served.err());
+                }
+            }
         }
     }
 
