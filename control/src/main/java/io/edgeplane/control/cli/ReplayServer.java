@@ -378,7 +378,19 @@ final class ReplayServer implements AutoCloseable
         }
     }
 
-    /** A client's request, read whole within {@link #REQUEST_TIMEOUT_MS}. */
+    /** Wait until the channel registered with {@code wait} is ready, or fail with {@code late} at the deadline. */
+    private static void await(final Selector wait, final long deadline, final String late) throws IOException
+    {
+        final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0)
+        {
+            throw new IOException(late);
+        }
+        wait.select(left);
+        wait.selectedKeys().clear();
+    }
+
+    /** A client's request, read whole within a timeout. */
     private record Request(String build, String directory, boolean terminal, String[] arguments)
     {
         static Request read(final SocketChannel client, final Selector wait, final SelectionKey key,
@@ -429,13 +441,7 @@ final class ReplayServer implements AutoCloseable
                 }
                 if (buffer.hasRemaining())
                 {
-                    final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (left <= 0)
-                    {
-                        throw new IOException("no complete request within " + timeoutMillis + " ms");
-                    }
-                    wait.select(left);
-                    wait.selectedKeys().clear();
+                    await(wait, deadline, "no complete request within " + timeoutMillis + " ms");
                 }
             }
         }
@@ -481,13 +487,7 @@ final class ReplayServer implements AutoCloseable
                     client.write(frame);
                     if (frame.hasRemaining())
                     {
-                        final long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                        if (left <= 0)
-                        {
-                            throw new IOException("the client read nothing for " + timeoutMillis + " ms");
-                        }
-                        wait.select(left);
-                        wait.selectedKeys().clear();
+                        await(wait, deadline, "the client read nothing for " + timeoutMillis + " ms");
                     }
                 }
             }
