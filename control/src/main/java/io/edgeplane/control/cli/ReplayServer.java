@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * A resident replay service, so that a replay need not start a JVM and warm its JIT: {@code edgeplane
  * replay-server} keeps one JVM running, and {@code edgeplane replay} hands it the command line when it finds the
  * server's Unix socket ({@link Client}); the server replays as the command would, for the client's working
- * directory, and sends back what the command prints and its exit code. Without a server, or when the server runs
- * another build of Edgeplane, the client replays itself.
+ * directory, and sends back what the command prints and its exit code. Without a server, when the server runs
+ * another build of Edgeplane, or when it closes the connection before sending anything, the client replays itself.
+ * A server whose own jars change under it (a rebuild) sends the next client away and ends.
  * <p>
  * Protocol, one request per connection. Client to server: int magic {@code 'EPR1'}, int length, then that many
  * bytes: the build ({@link #build()}), the working directory, whether the client's stderr is a terminal, the
