@@ -47,13 +47,13 @@ public final class ReplayCommand implements Callable<Integer>
     @Option(names = "--routes", description = "route file ('prefix/len nexthop [metric]' lines) added to the config")
     Path routes;
 
-    /** Where this replay runs: this process, or a replay server on behalf of a client. */
+    /** Who this replay runs for: a replay server's client, or null for this process's own user. */
     private final Caller caller;
 
     /** For picocli: a replay run by this process, for its own user at its own terminal. */
     public ReplayCommand()
     {
-        this(Caller.THIS_PROCESS);
+        this(null);
     }
 
     /** A replay run for {@code caller} (a {@link ReplayServer}'s client). */
@@ -69,7 +69,16 @@ public final class ReplayCommand implements Callable<Integer>
      */
     record Caller(Path directory, PrintStream out, PrintStream err, boolean terminal, BooleanSupplier gone)
     {
-        static final Caller THIS_PROCESS = new Caller(null, System.out, System.err, Terminal.stderr(), () -> false);
+        /** This process's own user: its working directory, standard output and error, as they are now. */
+        static Caller thisProcess()
+        {
+            return new Caller(null, System.out, System.err, Terminal.stderr(), () -> false);
+        }
+
+        boolean served()
+        {
+            return directory != null;
+        }
 
         Path resolve(final Path path)
         {
@@ -80,6 +89,7 @@ public final class ReplayCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
+        final Caller caller = this.caller != null ? this.caller : Caller.thisProcess();
         final ReplayResult result = replay(caller, caller.resolve(config), in, caller.resolve(out), inPort, trace,
             caller.resolve(routes));
         // The files as the caller named them: a served replay writes to absolute paths.
@@ -92,7 +102,7 @@ public final class ReplayCommand implements Callable<Integer>
     static ReplayResult replay(final Path config, final Path in, final Path out, final String inPort, final int trace,
         final Path routeFile)
     {
-        return replay(Caller.THIS_PROCESS, config, List.of(in.toString()), out, inPort, trace, routeFile);
+        return replay(Caller.thisProcess(), config, List.of(in.toString()), out, inPort, trace, routeFile);
     }
 
     static ReplayResult replay(final Caller caller, final Path config, final List<String> in, final Path out,
@@ -113,7 +123,8 @@ public final class ReplayCommand implements Callable<Integer>
             final PrintStream err = caller.err();
             final BooleanSupplier gone = caller.gone();
             // On stderr when it is a terminal, whatever stdout is (the summary may go to a file).
-            final Replay.Progress progress = caller == Caller.THIS_PROCESS && !caller.terminal() ? null :
+            // A served replay always asks whether its caller is still there.
+            final Replay.Progress progress = !caller.served() && !caller.terminal() ? null :
                 new Replay.Progress()
                 {
                     @Override
