@@ -19,9 +19,9 @@ public final class Main implements Runnable
     /** The subcommands, in the order help lists them. */
     private static final List<Class<?>> SUBCOMMANDS = List.of(DemoCommand.class, ReplayCommand.class,
         ReplayServerCommand.class, BenchCommand.class, FibCommand.class, GatewayCommand.class,
-        ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class, ControlCommands.Nat.class,
-        ControlCommands.Service.class, ControlCommands.Kubernetes.class, ControlCommands.Counters.class,
-        ControlCommands.Runtime.class, ControlCommands.Trace.class);
+        ControlCommands.Route.class, ControlCommands.Port.class, ControlCommands.Neighbor.class,
+        ControlCommands.Nat.class, ControlCommands.Service.class, ControlCommands.Kubernetes.class,
+        ControlCommands.Counters.class, ControlCommands.Runtime.class, ControlCommands.Trace.class);
 
     @Spec
     CommandSpec spec;
