@@ -133,10 +133,9 @@ final class ReplayServer implements AutoCloseable
             {
                 return directory + " is not a directory";
             }
-            final String user = System.getProperty("user.name");
-            if (!attributes.owner().getName().equals(user))
+            if (!ownedByThisUser(directory, attributes))
             {
-                return directory + " belongs to " + attributes.owner().getName() + ", not " + user;
+                return directory + " belongs to " + attributes.owner().getName() + ", not to this user";
             }
             final Set<PosixFilePermission> permissions = attributes.permissions();
             if (permissions.contains(PosixFilePermission.GROUP_WRITE) ||
@@ -149,6 +148,23 @@ final class ReplayServer implements AutoCloseable
         catch (final IOException | UnsupportedOperationException ex)
         {
             return directory + ": " + ex.getMessage();
+        }
+    }
+
+    /**
+     * Whether this process's user owns {@code directory}: compared by uid with the owner of {@code /proc/self}
+     * (a user without a name, as in some containers, still owns what it made), by name where that cannot be read.
+     */
+    private static boolean ownedByThisUser(final Path directory, final PosixFileAttributes attributes)
+    {
+        try
+        {
+            return Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS)
+                .equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        }
+        catch (final IOException | UnsupportedOperationException | IllegalArgumentException ex)
+        {
+            return attributes.owner().getName().equals(System.getProperty("user.name"));
         }
     }
 

@@ -38,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The replay server answers as the command does in a process of its own (the oracle: the CLI run in the same
@@ -337,6 +338,26 @@ class ReplayServerTest
         }
         assertEquals("rwx------", PosixFilePermissions.toString(
             Files.getPosixFilePermissions(server.socket().getParent())), "the server made its directory private");
+    }
+
+    @Test
+    void shouldNotListenOrConnectInADirectoryOfAnotherUser() throws Exception
+    {
+        assumeTrue(Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
+            "only root can give a directory to another user (CI runs as root)");
+        final Path theirs = Files.createDirectories(tmp.resolve("theirs"));
+        Files.setPosixFilePermissions(theirs, PosixFilePermissions.fromString("rwx------"));
+        try (ServerSocketChannel planted = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            planted.bind(UnixDomainSocketAddress.of(theirs.resolve("replay.sock")));
+            Files.setAttribute(theirs, "unix:uid", 65534); // nobody
+            final Main.UserError refused = assertThrows(Main.UserError.class, () -> ReplayServer.open(
+                theirs.resolve("other.sock"), 0, new PrintStream(OutputStream.nullOutputStream())));
+            assertTrue(refused.getMessage().contains("not to this user"), refused.getMessage());
+            final Served served = served(theirs.resolve("replay.sock"), tmp, "replay", "--help");
+            assertEquals(ReplayServer.Client.NOT_SERVED, served.code());
+            assertTrue(served.err().contains("not to this user"), served.err());
+        }
     }
 
     @Test
