@@ -1,11 +1,13 @@
 package io.edgeplane.control.cli;
 
 import io.edgeplane.control.api.GatewayProcess;
+import io.edgeplane.control.replay.Replay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -27,9 +29,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -57,8 +61,7 @@ class ReplayServerTest
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private volatile Throwable serveFailure;
     /** The server's view of its own jars: a test changes it as a rebuild would. */
-    private final java.util.concurrent.atomic.AtomicReference<String> jars =
-        new java.util.concurrent.atomic.AtomicReference<>("jars as started");
+    private final AtomicReference<String> jars = new AtomicReference<>("jars as started");
 
     private record Served(int code, String out, String err)
     {
@@ -390,7 +393,7 @@ class ReplayServerTest
             ReplayServer.Client.request(new String[] {"replay", "--help"}, "/tmp/a\0b", false),
             ReplayServer.Client.request(new String[] {"fib", "lookup"}, work, false),
             ReplayServer.Client.request(new String[0], work, false),
-            java.util.Arrays.copyOf(valid, valid.length - 3));
+            Arrays.copyOf(valid, valid.length - 3));
         for (final byte[] request : requests)
         {
             try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(server.socket())))
@@ -433,7 +436,7 @@ class ReplayServerTest
         assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo failed");
         final byte[] trace = Files.readAllBytes(work.resolve("trace.pcap"));
         final int first = 16 + ByteBuffer.wrap(trace).order(ByteOrder.LITTLE_ENDIAN).getInt(24 + 8);
-        final byte[] record = java.util.Arrays.copyOfRange(trace, 24, 24 + first);
+        final byte[] record = Arrays.copyOfRange(trace, 24, 24 + first);
 
         final SocketChannel leaving = SocketChannel.open(UnixDomainSocketAddress.of(server.socket()));
         leaving.write(ByteBuffer.wrap(ReplayServer.Client.request(new String[] {"replay", "--config",
@@ -495,12 +498,11 @@ class ReplayServerTest
         final Path work = workDirectory();
         final byte[] demo = Files.readAllBytes(work.resolve("trace.pcap"));
         final int first = 16 + ByteBuffer.wrap(demo).order(ByteOrder.LITTLE_ENDIAN).getInt(24 + 8);
-        final int frames = io.edgeplane.control.replay.Replay.PROGRESS_FRAMES + 10_000;
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(work.resolve("long.pcap")),
-            1 << 20))
+        final int frames = Replay.PROGRESS_FRAMES + 10_000;
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(work.resolve("long.pcap")), 1 << 20))
         {
             out.write(demo, 0, 24);
-            writeRecords(out, java.util.Arrays.copyOfRange(demo, 24, 24 + first), frames);
+            writeRecords(out, Arrays.copyOfRange(demo, 24, 24 + first), frames);
         }
         for (final boolean terminal : new boolean[] {true, false})
         {
