@@ -620,7 +620,7 @@ final class ReplayServer implements AutoCloseable
          * Hand {@code arguments} to the server at {@code socket}, relaying what it prints.
          *
          * @return the replay's exit code, or {@link #NOT_SERVED} when no server took it (none listens, it runs
-         *     another build, its directory is not safe).
+         *     another build, its directory is not safe, it closed the connection before printing anything).
          */
         static int replay(final Path socket, final String[] arguments, final Path directory, final boolean terminal,
             final PrintStream out, final PrintStream err)
@@ -657,7 +657,6 @@ final class ReplayServer implements AutoCloseable
                     {
                         throw new EOFException("the connection ended");
                     }
-                    answered = true;
                     final int length = in.readInt();
                     if (length < 0 || length > MAX_REQUEST)
                     {
@@ -672,11 +671,13 @@ final class ReplayServer implements AutoCloseable
                     {
                         case OUT ->
                         {
+                            answered = true;
                             out.write(bytes);
                             out.flush();
                         }
                         case ERR ->
                         {
+                            answered = true;
                             err.write(bytes);
                             err.flush();
                         }
