@@ -77,16 +77,18 @@ final class ReplayServer implements AutoCloseable
     private final long requestTimeoutMillis;
     private final long writeTimeoutMillis;
     private final PrintStream log;
-    private final String build;
-    /** The jars this JVM runs from, as {@link #build()} sees them now, and as they were when it started. */
+    /**
+     * The jars this JVM runs from, as {@link #build()} sees them now, and as they were when it started: the build
+     * it serves clients of.
+     */
     private final Supplier<String> currentJars;
-    private final String jarsAtStart;
+    private final String build;
     private volatile boolean closed;
-    private long served;
+    private volatile long served;
 
     private ReplayServer(final Path socket, final ServerSocketChannel channel, final long idleMillis,
-        final long requestTimeoutMillis, final long writeTimeoutMillis, final String build,
-        final Supplier<String> currentJars, final PrintStream log) throws IOException
+        final long requestTimeoutMillis, final long writeTimeoutMillis, final Supplier<String> currentJars,
+        final PrintStream log) throws IOException
     {
         this.socket = socket;
         this.channel = channel;
@@ -94,9 +96,8 @@ final class ReplayServer implements AutoCloseable
         this.requestTimeoutMillis = requestTimeoutMillis;
         this.writeTimeoutMillis = writeTimeoutMillis;
         this.log = log;
-        this.build = build;
         this.currentJars = currentJars;
-        this.jarsAtStart = currentJars.get();
+        this.build = currentJars.get();
         channel.configureBlocking(false);
         selector = Selector.open();
         channel.register(selector, SelectionKey.OP_ACCEPT);
@@ -194,15 +195,15 @@ final class ReplayServer implements AutoCloseable
     /** Listen on {@code socket}; a dead server's socket is replaced, a live one's is an error. */
     static ReplayServer open(final Path socket, final long idleMillis, final PrintStream log)
     {
-        return open(socket, idleMillis, REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS, build(), ReplayServer::build, log);
+        return open(socket, idleMillis, REQUEST_TIMEOUT_MS, WRITE_TIMEOUT_MS, ReplayServer::build, log);
     }
 
     /**
-     * With other timeouts for a client's request and for its reading of the answer, another build to answer to,
-     * and another view of its own jars (tests).
+     * With other timeouts for a client's request and for its reading of the answer, and another view of its own
+     * jars (tests: another build, a rebuild).
      */
     static ReplayServer open(final Path socket, final long idleMillis, final long requestTimeoutMillis,
-        final long writeTimeoutMillis, final String build, final Supplier<String> currentJars, final PrintStream log)
+        final long writeTimeoutMillis, final Supplier<String> currentJars, final PrintStream log)
     {
         final Path directory = socket.toAbsolutePath().getParent();
         try
@@ -247,8 +248,8 @@ final class ReplayServer implements AutoCloseable
         {
             channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(socket));
-            return new ReplayServer(socket, channel, idleMillis, requestTimeoutMillis, writeTimeoutMillis, build,
-                currentJars, log);
+            return new ReplayServer(socket, channel, idleMillis, requestTimeoutMillis, writeTimeoutMillis, currentJars,
+                log);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -341,7 +342,7 @@ final class ReplayServer implements AutoCloseable
             final SelectionKey key = client.register(wait, SelectionKey.OP_READ);
             final Request request = Request.read(client, wait, key, requestTimeoutMillis);
             final Frames frames = new Frames(client, wait, key, writeTimeoutMillis);
-            if (!currentJars.get().equals(jarsAtStart))
+            if (!currentJars.get().equals(build))
             {
                 // Rebuilt under it: the classes this JVM has not loaded yet would come from jars that are not the
                 // ones it started with (a replay of another kind of config loads new ones). Send this client and

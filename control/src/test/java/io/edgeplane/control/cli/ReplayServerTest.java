@@ -60,8 +60,8 @@ class ReplayServerTest
     private Thread serving;
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private volatile Throwable serveFailure;
-    /** The server's view of its own jars: a test changes it as a rebuild would. */
-    private final AtomicReference<String> jars = new AtomicReference<>("jars as started");
+    /** The server's view of its own jars (this build's, as clients send it): a test changes it as a rebuild would. */
+    private final AtomicReference<String> jars = new AtomicReference<>(ReplayServer.build());
 
     private record Served(int code, String out, String err)
     {
@@ -70,26 +70,27 @@ class ReplayServerTest
     @BeforeEach
     void start()
     {
-        server = start(tmp.resolve("run").resolve("replay.sock"), ReplayServer.build());
+        server = ReplayServer.open(tmp.resolve("run").resolve("replay.sock"), 0, TIMEOUT_MS, TIMEOUT_MS, jars::get,
+            new PrintStream(log, true, StandardCharsets.UTF_8));
+        serving = serveInBackground(server);
     }
 
-    private ReplayServer start(final Path socket, final String build)
+    /** {@code server} serving on a thread of its own; a failure is kept for {@link #stop} to report. */
+    private Thread serveInBackground(final ReplayServer server)
     {
-        final ReplayServer started = ReplayServer.open(socket, 0, TIMEOUT_MS, TIMEOUT_MS, build, jars::get,
-            new PrintStream(log, true, StandardCharsets.UTF_8));
-        serving = new Thread(() ->
+        final Thread thread = new Thread(() ->
         {
             try
             {
-                started.serve();
+                server.serve();
             }
             catch (final Throwable ex)
             {
                 serveFailure = ex;
             }
         }, "replay-server-test");
-        serving.start();
-        return started;
+        thread.start();
+        return thread;
     }
 
     @AfterEach
@@ -214,19 +215,8 @@ class ReplayServerTest
     void shouldSendAClientOfAnotherBuildAwaySoThatItReplaysItself() throws Exception
     {
         final ReplayServer other = ReplayServer.open(tmp.resolve("other").resolve("replay.sock"), 0, TIMEOUT_MS,
-            TIMEOUT_MS, "another build", () -> "its jars", new PrintStream(log, true, StandardCharsets.UTF_8));
-        final Thread otherServing = new Thread(() ->
-        {
-            try
-            {
-                other.serve();
-            }
-            catch (final IOException ex)
-            {
-                serveFailure = ex;
-            }
-        });
-        otherServing.start();
+            TIMEOUT_MS, () -> "another build", new PrintStream(log, true, StandardCharsets.UTF_8));
+        final Thread otherServing = serveInBackground(other);
         try
         {
             final Path work = workDirectory();
