@@ -58,7 +58,8 @@ public record DataplaneConfig(List<PortConfig> ports, List<RouteConfig> routes, 
         @JsonProperty("neighbors") final List<NeighborConfig> neighbors,
         @JsonProperty("flowHashSeed") final Integer flowHashSeed,
         @JsonProperty("nat") @JsonDeserialize(using = Lazily.class) final NatConfig nat,
-        @JsonProperty("serviceNetwork") @JsonDeserialize(using = Lazily.class) final ServiceNetworkConfig serviceNetwork,
+        @JsonProperty("serviceNetwork") @JsonDeserialize(using = Lazily.class)
+        final ServiceNetworkConfig serviceNetwork,
         @JsonProperty("services") @JsonDeserialize(using = Lazily.class) final List<ServiceConfig> services,
         @JsonProperty("workers") final Integer workers)
     {
